@@ -59,3 +59,7 @@ class NotRunning(SandboxError):
 
 class ReadinessTimeout(SandboxError):
     pass
+
+
+class ServiceExited(ReadinessTimeout):
+    """A container stopped while the runtime waited for it to become ready."""
