@@ -1,0 +1,1 @@
+"""catalog: products and stock; Redis-cached reads; reserves stock for orders."""

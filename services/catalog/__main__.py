@@ -1,0 +1,6 @@
+"""`python3 -m services.catalog`: the HTTP API on port 8000."""
+
+from services.platform.app import serve
+
+if __name__ == "__main__":
+    serve("services.catalog.app:app")

@@ -1,0 +1,1 @@
+"""monolith (legacy): customers and orders on Flask/gunicorn, with an SSH server and a worker."""

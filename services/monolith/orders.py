@@ -1,0 +1,130 @@
+"""Order placement logic: validate the request, price it from catalog, store it with its event."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+
+from services.platform.outbox import add_event_sync
+from services.platform.problem import ProblemError
+from services.platform.tracing import outbound_headers
+
+MAX_ITEMS = 50
+MAX_QUANTITY = 1000
+CATALOG_TIMEOUT_S = 2.0
+ORDER_COLUMNS = "id, customer_id, status, total_cents, payment_id, status_reason, created_at"
+
+
+def validate_items(body: Any) -> list[dict[str, Any]]:
+    """The request's items, or a 422 problem.
+
+    >>> validate_items({"items": [{"sku": "A", "quantity": 2}]})
+    [{'sku': 'A', 'quantity': 2}]
+    """
+    if not isinstance(body, dict) or not isinstance(body.get("items"), list) or not body["items"]:
+        raise ProblemError(422, "Unprocessable Content", "items must be a non-empty list")
+    if len(body["items"]) > MAX_ITEMS:
+        raise ProblemError(422, "Unprocessable Content", f"at most {MAX_ITEMS} items")
+    items = []
+    for i, item in enumerate(body["items"]):
+        sku = item.get("sku") if isinstance(item, dict) else None
+        qty = item.get("quantity") if isinstance(item, dict) else None
+        if not isinstance(sku, str) or not sku.strip() or len(sku) > 64:
+            raise ProblemError(422, "Unprocessable Content", f"items[{i}].sku must be a string")
+        if isinstance(qty, bool) or not isinstance(qty, int) or not 1 <= qty <= MAX_QUANTITY:
+            raise ProblemError(422, "Unprocessable Content",
+                               f"items[{i}].quantity must be an integer 1..{MAX_QUANTITY}")
+        items.append({"sku": sku, "quantity": qty})
+    return items
+
+
+class CatalogClient:
+    """Reads products from catalog's internal API (2 s timeout)."""
+
+    def __init__(self, base_url: str, client: httpx.Client | None = None) -> None:
+        self._base = base_url.rstrip("/")
+        self._client = client or httpx.Client(timeout=CATALOG_TIMEOUT_S)
+
+    def product(self, sku: str) -> dict[str, Any]:
+        """The product; 422 problem if unknown, 503 if catalog fails, 504 on timeout."""
+        try:
+            resp = self._client.get(f"{self._base}/internal/products/{_quote(sku)}",
+                                    headers=outbound_headers())
+        except httpx.TimeoutException as exc:
+            raise ProblemError(503, "Service Unavailable", "catalog did not answer in time") from exc
+        except httpx.HTTPError as exc:
+            raise ProblemError(503, "Service Unavailable", "catalog is unavailable") from exc
+        if resp.status_code == 404:
+            raise ProblemError(422, "Unprocessable Content", f"unknown sku {sku!r}")
+        if resp.status_code != 200:
+            raise ProblemError(503, "Service Unavailable", f"catalog answered {resp.status_code}")
+        try:
+            product = resp.json()
+            return {"sku": product["sku"], "name": product["name"],
+                    "price_cents": int(product["price_cents"])}
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ProblemError(503, "Service Unavailable", "catalog sent a bad product") from exc
+
+
+def _quote(sku: str) -> str:
+    from urllib.parse import quote
+
+    return quote(sku, safe="")
+
+
+def price_items(items: list[dict[str, Any]], catalog: CatalogClient) -> list[dict[str, Any]]:
+    """Each item with the catalog's name and unit price (one read per distinct sku)."""
+    products: dict[str, dict[str, Any]] = {}
+    for item in items:
+        if item["sku"] not in products:
+            products[item["sku"]] = catalog.product(item["sku"])
+    return [{**item, "name": products[item["sku"]]["name"],
+             "price_cents": products[item["sku"]]["price_cents"]} for item in items]
+
+
+def ensure_customer(conn: Any, user_id: str, client_id: str) -> dict[str, Any]:
+    """The customer of this user, created on first use."""
+    conn.execute("INSERT INTO customers (id, client_id) VALUES (%s, %s) ON CONFLICT (id) DO NOTHING",
+                 (user_id, client_id))
+    row = conn.execute("SELECT id, client_id, created_at FROM customers WHERE id = %s",
+                       (user_id,)).fetchone()
+    return {**row, "created_at": _iso(row.get("created_at"))}
+
+
+def create_order(conn: Any, customer_id: str, priced: list[dict[str, Any]]) -> dict[str, Any]:
+    """Insert the order, its items and the `order.created` outbox event (caller's transaction)."""
+    order_id = str(uuid.uuid4())
+    total = sum(i["price_cents"] * i["quantity"] for i in priced)
+    conn.execute("INSERT INTO orders (id, customer_id, total_cents) VALUES (%s, %s, %s)",
+                 (order_id, customer_id, total))
+    for line, item in enumerate(priced, start=1):
+        conn.execute(
+            "INSERT INTO order_items (order_id, line, sku, name, quantity, price_cents) "
+            "VALUES (%s, %s, %s, %s, %s, %s)",
+            (order_id, line, item["sku"], item["name"], item["quantity"], item["price_cents"]),
+        )
+    items = [{"sku": i["sku"], "quantity": i["quantity"], "price_cents": i["price_cents"]}
+             for i in priced]
+    add_event_sync(conn, "order.created", {"order_id": order_id, "customer_id": customer_id,
+                                           "items": items, "total_cents": total})
+    return {"id": order_id, "status": "pending", "total_cents": total, "items": items,
+            "customer_id": customer_id}
+
+
+def load_order(conn: Any, order_id: str, customer_id: str) -> dict[str, Any] | None:
+    """The customer's order with items, or None (other customers' orders are invisible)."""
+    order = conn.execute(f"SELECT {ORDER_COLUMNS} FROM orders WHERE id = %s AND customer_id = %s",
+                         (order_id, customer_id)).fetchone()
+    if order is None:
+        return None
+    items = conn.execute("SELECT sku, name, quantity, price_cents FROM order_items "
+                         "WHERE order_id = %s ORDER BY line", (order_id,)).fetchall()
+    return {**order, "id": str(order["id"]), "created_at": _iso(order.get("created_at")),
+            "payment_id": str(order["payment_id"]) if order["payment_id"] else None,
+            "items": items}
+
+
+def _iso(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value

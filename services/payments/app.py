@@ -1,0 +1,31 @@
+"""payments HTTP API: GET /v1/payments?order_id= (the caller's own payments; admin sees all)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import Query
+
+from services.platform.app import ResourcesDep, create_app
+from services.platform.identity import IdentityDep
+from services.platform.problem import ProblemError
+
+from . import store
+
+app = create_app("payments")
+
+
+@app.get("/v1/payments")
+async def payments_list(order_id: Annotated[str, Query(min_length=1)],
+                        identity: IdentityDep,
+                        res: ResourcesDep) -> dict[str, Any]:
+    try:
+        uuid.UUID(order_id)
+    except ValueError as exc:
+        raise ProblemError(422, "Unprocessable Content", "order_id must be a UUID") from exc
+    async with res.pool.connection() as conn:
+        rows = await store.payments_for_order(conn, order_id)
+    if not identity.has_role("admin"):
+        rows = [r for r in rows if r["customer_id"] == identity.user_id]
+    return {"items": rows}

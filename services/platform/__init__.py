@@ -1,0 +1,49 @@
+"""Shared platform code of the simulated system's services. Import the modules directly.
+
+Stable API (other services depend on it; change only with their owners):
+
+- `config`: `Settings.from_env(environ=None)` (SERVICE_NAME required; fields service, env,
+  secrets_endpoint, secrets_prefix, database_host/port, broker_host/port/user,
+  cache_host/port, auth_url, catalog_url, payments_url, http_port=8000, worker_port=8001,
+  log_level); `.database_name` (`<service>_<env>`), `.secret_name(name)`.
+- `secrets`: `SecretsClient(settings, deadline=30.0).get("cache/password") -> str`
+  (SSM GetParameter WithDecryption, region us-east-1, dummy creds, timeouts, retried until
+  the deadline, then `SecretsUnavailable`).
+- `logging`: `configure_logging(service, level="INFO")`; `get_logger().info("event", k=v)`
+  → one JSON line {ts, level, service, event, trace_id, span_id, k}. Also `.warning`,
+  `.error`, `.exception`, `.debug`.
+- `tracing`: `trace_id_from_headers(headers)`, `trace_context(trace_id)` (context manager),
+  `current_trace_id()`, `current_span_id()`, `ensure_trace_id()`, `outbound_headers()`
+  (traceparent + X-Trace-Id for outgoing HTTP), `TRACE_HEADER`.
+- `db`: `conninfo(settings, password)`, `await open_async_pool(settings, password,
+  min_size=1, max_size=4, wait=False)`, `open_sync_pool(...)` (dict rows, connect_timeout
+  3 s, statement_timeout 5 s, pool timeout 5 s).
+- `broker`: `make_envelope(type, data, trace_id=None)`, `parse_envelope(body)`,
+  `Broker(settings, password)`: `await connect()`, `is_ready()`, `await publish(envelope)`
+  (exchange `events`, routing key = type, persistent, message_id, confirmed),
+  `await consume(queue, handler, max_attempts=5)` (handler(envelope) async; manual ack;
+  failures re-published with backoff, then rejected to the queue's DLX), `await close()`.
+- `outbox`: `OUTBOX_DDL`; `add_event_sync(conn, type, data)` / `await add_event(conn, type,
+  data)` inside the caller's transaction; `OutboxRelay(pool, publish).run(stop_event)`.
+- `inbox`: `INBOX_DDL`; `await process_once(pool, envelope, effect) -> bool` (effect(conn,
+  envelope) and the message id recorded in one transaction; False for a duplicate);
+  `await claim(conn, envelope)`.
+- `metrics`: `instrument_fastapi(app, service)`, `instrument_flask(app, service)` (trace
+  context + http_requests_total / http_request_duration_seconds + GET /metrics),
+  `EVENTS_CONSUMED`, `EVENTS_PUBLISHED`, `metrics_payload()`.
+- `health`: `add_fastapi_health(app, checks_fn)`, `add_flask_health(app, checks_fn)` where
+  `checks_fn()` returns {name: check}; `db_check(pool)`, `sync_db_check(pool)`,
+  `broker_check(broker)`, `redis_check(client)`, `run_checks`, `run_sync_checks`.
+- `problem`: `ProblemError(status, title, detail, type_)`, `problem_body(...)`,
+  `classify_exception(exc)`, `install_fastapi_handlers(app)`, `install_flask_handlers(app)`.
+- `identity`: `Identity(user_id, client_id, roles)`, `.require_role(role)` (403),
+  `identity_from_headers(headers)` (401 if X-User-Id absent), `fastapi_identity`
+  (a FastAPI dependency), `flask_identity()`.
+- `resources`: `await Resources.open(settings, database=True, broker=True)` → `.settings`,
+  `.secrets`, `.pool`, `.broker`, `.extra`, `.checks`; `await res.close()`.
+- `app`: `create_app(service, setup=None, database=True, broker=True)` (FastAPI with
+  handlers, metrics, health; resources at `app.state.resources`), `resources` (dependency),
+  `serve("services.x.app:app")` (uvicorn, 1 process, JSON logs).
+- `worker`: `run_worker(queue=..., handle=async (res, envelope), setup=None, relay=True)`
+  (consumer + outbox relay + health/metrics on WORKER_PORT, graceful SIGTERM).
+"""

@@ -1,0 +1,72 @@
+"""FastAPI app factory and server entry point shared by the async services.
+
+`create_app(service, setup)` gives an app with problem+json handlers, trace context,
+request metrics, `/metrics`, `/health/live` and `/health/ready` (database, broker, and any
+check `setup` adds). `setup(resources)` runs in the lifespan after the resources are open.
+
+>>> async def setup(res): res.extra["redis"] = ...          # doctest: +SKIP
+>>> app = create_app("catalog", setup=setup)               # doctest: +SKIP
+>>> serve(app)                                             # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+
+from .config import Settings
+from .health import add_fastapi_health
+from .logging import configure_logging, get_logger
+from .metrics import instrument_fastapi
+from .problem import install_fastapi_handlers
+from .resources import Resources
+
+Setup = Callable[[Resources], Awaitable[None]]
+log = get_logger()
+
+
+def create_app(service: str, *, setup: Setup | None = None, database: bool = True,
+               broker: bool = True, settings: Settings | None = None) -> FastAPI:
+    """A FastAPI app whose lifespan opens `Resources` into `app.state.resources`."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        cfg = settings or Settings.from_env()
+        res = await Resources.open(cfg, database=database, broker=broker, pool_max=3)
+        if setup is not None:
+            await setup(res)
+        app.state.resources = res
+        log.info("service.started", port=cfg.http_port)
+        try:
+            yield
+        finally:
+            await res.close()
+            log.info("service.stopped")
+
+    app = FastAPI(title=service, lifespan=lifespan, docs_url=None, redoc_url=None)
+    install_fastapi_handlers(app)
+    instrument_fastapi(app, service)
+    add_fastapi_health(app, lambda: app.state.resources.checks)
+    return app
+
+
+def resources(request: Request) -> Resources:
+    """FastAPI dependency: the app's open Resources."""
+    return request.app.state.resources
+
+
+ResourcesDep = Annotated[Resources, Depends(resources)]
+"""FastAPI parameter type: `res: ResourcesDep`."""
+
+
+def serve(app_path: str) -> None:
+    """Run `module:attr` with uvicorn (1 process) on HTTP_PORT, JSON logs, graceful SIGTERM."""
+    import uvicorn
+
+    settings = Settings.from_env()
+    configure_logging(settings.service, settings.log_level)
+    uvicorn.run(app_path, host="0.0.0.0", port=settings.http_port, workers=1,
+                log_config=None, access_log=False, timeout_graceful_shutdown=10)

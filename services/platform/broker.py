@@ -1,0 +1,189 @@
+"""RabbitMQ through aio-pika: JSON envelopes, confirmed persistent publishes, bounded retries.
+
+Envelope (docs/contracts.md): `{"id", "type", "occurred_at", "trace_id", "data"}`; the
+routing key is `type`, `message_id` is `id`. A consumer acks after its handler returns.
+When the handler raises, the message is re-published to its queue with header
+`x-sandbox-attempts` + 1 (after a short backoff) and the original is acked; after
+`max_attempts` failures it is rejected without requeue, so the queue dead-letters it.
+
+>>> env = make_envelope("order.created", {"order_id": "o1"}, trace_id="ab" * 16)
+>>> env["type"], env["trace_id"], env["data"]
+('order.created', 'abababababababababababababababab', {'order_id': 'o1'})
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+
+from .config import Settings
+from .logging import get_logger
+from .metrics import EVENTS_CONSUMED, EVENTS_PUBLISHED
+from .tracing import ensure_trace_id, trace_context
+
+EXCHANGE = "events"
+ATTEMPTS_HEADER = "x-sandbox-attempts"
+Envelope = dict[str, Any]
+Handler = Callable[[Envelope], Awaitable[None]]
+log = get_logger()
+
+
+def make_envelope(type_: str, data: dict[str, Any], *, trace_id: str | None = None,
+                  message_id: str | None = None) -> Envelope:
+    """A new event envelope; the trace id defaults to the current one."""
+    return {
+        "id": message_id or str(uuid.uuid4()),
+        "type": type_,
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "trace_id": trace_id or ensure_trace_id(),
+        "data": data,
+    }
+
+
+def parse_envelope(body: bytes) -> Envelope:
+    """Decode and validate a message body; raises ValueError when it is not an envelope."""
+    doc = json.loads(body)
+    if not isinstance(doc, dict):
+        raise ValueError("envelope is not a JSON object")  # noqa: TRY004 - a bad message
+    missing = {"id", "type", "data"} - doc.keys()
+    if missing:
+        raise ValueError(f"envelope lacks {sorted(missing)}")
+    if not isinstance(doc["data"], dict):
+        raise ValueError("envelope data is not an object")  # noqa: TRY004
+    return doc
+
+
+def retry_delay(attempt: int, base: float = 0.2, cap: float = 5.0) -> float:
+    """Exponential backoff before re-publishing a failed message (attempt starts at 1)."""
+    return min(cap, base * (2 ** max(0, attempt - 1)))
+
+
+def next_step(attempts_so_far: int, max_attempts: int) -> str:
+    """After a failure: 'retry' while attempts remain, else 'dead-letter'."""
+    return "retry" if attempts_so_far + 1 < max_attempts else "dead-letter"
+
+
+class Broker:
+    """One robust AMQP connection with a publisher-confirm channel and consumer channels."""
+
+    def __init__(self, settings: Settings, password: str, *, connect_timeout: float = 5.0) -> None:
+        self._settings = settings
+        self._password = password
+        self._timeout = connect_timeout
+        self._connection: AbstractRobustConnection | None = None
+        self._channel: aio_pika.abc.AbstractRobustChannel | None = None
+        self._exchange: aio_pika.abc.AbstractExchange | None = None
+        self._consumers: list[str] = []
+
+    async def connect(self, deadline: float = 30.0) -> None:
+        """Connect (retrying until `deadline` seconds) and open the confirm channel."""
+        loop = asyncio.get_running_loop()
+        end = loop.time() + deadline
+        delay = 0.2
+        while True:
+            try:
+                self._connection = await aio_pika.connect_robust(
+                    host=self._settings.broker_host, port=self._settings.broker_port,
+                    login=self._settings.broker_user, password=self._password,
+                    timeout=self._timeout, client_properties={"connection_name": self._settings.service},
+                )
+                break
+            except (TimeoutError, OSError, aio_pika.exceptions.AMQPError) as exc:
+                if loop.time() + delay > end:
+                    raise ConnectionError(f"broker {self._settings.broker_host} unreachable: {exc}") from exc
+                log.warning("broker.connect_retry", error=str(exc))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)
+        self._channel = await self._connection.channel(publisher_confirms=True)
+        self._exchange = await self._channel.get_exchange(EXCHANGE, ensure=True)
+        log.info("broker.connected", host=self._settings.broker_host)
+
+    def is_ready(self) -> bool:
+        """True when the connection and the publish channel are open."""
+        return bool(self._connection and not self._connection.is_closed
+                    and self._channel and not self._channel.is_closed)
+
+    @property
+    def consuming(self) -> bool:
+        """True once a consumer is attached."""
+        return bool(self._consumers)
+
+    async def publish(self, envelope: Envelope, *, timeout: float = 5.0) -> None:
+        """Publish persistently to `events` with routing key = type; waits for the confirm."""
+        if self._exchange is None:
+            raise ConnectionError("broker not connected")
+        message = aio_pika.Message(
+            json.dumps(envelope).encode(), content_type="application/json",
+            message_id=envelope["id"], type=envelope["type"],
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            headers={"trace_id": envelope.get("trace_id") or ""},
+        )
+        await self._exchange.publish(message, routing_key=envelope["type"], timeout=timeout)
+        EVENTS_PUBLISHED.labels(self._settings.service, envelope["type"]).inc()
+
+    async def consume(self, queue_name: str, handler: Handler, *, max_attempts: int = 5,
+                      prefetch: int = 4) -> None:
+        """Attach `handler` to a declared queue (manual ack, bounded retries, then DLQ)."""
+        if self._connection is None:
+            raise ConnectionError("broker not connected")
+        channel = await self._connection.channel(publisher_confirms=True)
+        await channel.set_qos(prefetch_count=prefetch)
+        queue = await channel.get_queue(queue_name, ensure=True)
+
+        async def on_message(message: AbstractIncomingMessage) -> None:
+            await self._handle(channel, queue_name, message, handler, max_attempts)
+
+        tag = await queue.consume(on_message, no_ack=False)
+        self._consumers.append(tag)
+        log.info("broker.consuming", queue=queue_name)
+
+    async def _handle(self, channel: Any, queue_name: str, message: AbstractIncomingMessage,
+                      handler: Handler, max_attempts: int) -> None:
+        service = self._settings.service
+        try:
+            envelope = parse_envelope(message.body)
+        except ValueError as exc:
+            log.error("broker.bad_message", queue=queue_name, error=str(exc))
+            EVENTS_CONSUMED.labels(service, queue_name, "invalid", "dead-lettered").inc()
+            await message.reject(requeue=False)
+            return
+        attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0) or 0)
+        with trace_context(envelope.get("trace_id")):
+            try:
+                await handler(envelope)
+            except Exception as exc:
+                step = next_step(attempts, max_attempts)
+                log.exception("broker.handler_failed", queue=queue_name, type=envelope["type"],
+                              message_id=envelope["id"], attempt=attempts + 1, next=step,
+                              error=str(exc))
+                EVENTS_CONSUMED.labels(service, queue_name, envelope["type"], step).inc()
+                if step == "dead-letter":
+                    await message.reject(requeue=False)
+                    return
+                await asyncio.sleep(retry_delay(attempts + 1))
+                retry = aio_pika.Message(
+                    message.body, content_type=message.content_type, message_id=message.message_id,
+                    type=message.type, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                    headers={**(message.headers or {}), ATTEMPTS_HEADER: attempts + 1},
+                )
+                try:
+                    await channel.default_exchange.publish(retry, routing_key=queue_name, timeout=5)
+                except Exception:  # noqa: BLE001 - could not re-publish: let the broker requeue
+                    await message.nack(requeue=True)
+                    return
+                await message.ack()
+                return
+            EVENTS_CONSUMED.labels(service, queue_name, envelope["type"], "ok").inc()
+            await message.ack()
+
+    async def close(self) -> None:
+        """Close the connection (consumers stop, unacked messages return to the queue)."""
+        if self._connection is not None and not self._connection.is_closed:
+            await self._connection.close()

@@ -1,0 +1,64 @@
+"""Caller identity from the gateway's headers: X-User-Id, X-Client-Id, X-User-Roles.
+
+These headers are set by the gateway after verifying the JWT; services on the private
+network trust them and nothing else. Absent → 401 problem; missing role → 403 problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from starlette.requests import Request
+
+from .problem import ProblemError
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The verified caller."""
+
+    user_id: str
+    client_id: str
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+    def require_role(self, role: str) -> None:
+        """Raise a 403 problem unless the caller has `role`."""
+        if role not in self.roles:
+            raise ProblemError(403, "Forbidden", f"role {role!r} required")
+
+
+def identity_from_headers(headers: Mapping[str, str]) -> Identity:
+    """Build the Identity, or raise a 401 problem when X-User-Id is absent."""
+    lower = {k.lower(): v for k, v in headers.items()}
+    user_id = (lower.get("x-user-id") or "").strip()
+    if not user_id:
+        raise ProblemError(401, "Unauthorized", "no verified identity (X-User-Id) on the request")
+    roles = frozenset(r.strip() for r in (lower.get("x-user-roles") or "").split(",") if r.strip())
+    return Identity(user_id=user_id, client_id=(lower.get("x-client-id") or "").strip(), roles=roles)
+
+
+def fastapi_identity(request: Request) -> Identity:
+    """FastAPI dependency: `identity: Identity = Depends(fastapi_identity)`."""
+    return identity_from_headers(request.headers)
+
+
+def flask_identity() -> Identity:
+    """The identity of the current Flask request."""
+    from flask import request
+
+    return identity_from_headers(dict(request.headers))
+
+
+def _identity_dependency() -> object:
+    from fastapi import Depends
+
+    return Depends(fastapi_identity)
+
+
+IdentityDep = Annotated[Identity, _identity_dependency()]
+"""FastAPI parameter type: `identity: IdentityDep` (401 problem without gateway headers)."""

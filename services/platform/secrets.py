@@ -1,0 +1,82 @@
+"""Read secrets from the Parameter Store emulator (SSM GetParameter WithDecryption)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .config import Settings
+
+_RETRYABLE_CODES = {"ParameterNotFound", "ThrottlingException", "InternalServerError"}
+
+
+class SecretsUnavailable(RuntimeError):
+    """The secrets emulator did not give a secret before the deadline."""
+
+
+class SecretsClient:
+    """Fetch `${SECRETS_PREFIX}/<name>` values, retrying until the emulator answers.
+
+    Every call has a connect/read timeout; retries stop after `deadline` seconds.
+
+    >>> client = SecretsClient(Settings(service="catalog"))   # doctest: +SKIP
+    >>> client.get("cache/password")                         # doctest: +SKIP
+    'k3...'
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        deadline: float = 30.0,
+        ssm: Any | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        pause: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._settings = settings
+        self._deadline = deadline
+        self._clock = clock
+        self._pause = pause
+        self._cache: dict[str, str] = {}
+        self._ssm = ssm or boto3.client(
+            "ssm",
+            endpoint_url=settings.secrets_endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="sandbox",
+            aws_secret_access_key="sandbox",
+            config=Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 1}),
+        )
+
+    def get(self, name: str) -> str:
+        """Return the decrypted value of secret `name`; raise SecretsUnavailable on deadline."""
+        if name in self._cache:
+            return self._cache[name]
+        full = self._settings.secret_name(name)
+        end = self._clock() + self._deadline
+        delay = 0.2
+        while True:
+            try:
+                value = self._ssm.get_parameter(Name=full, WithDecryption=True)["Parameter"][
+                    "Value"
+                ]
+                self._cache[name] = value
+                return value
+            except ClientError as exc:
+                code = exc.response.get("Error", {}).get("Code", "")
+                if code not in _RETRYABLE_CODES:
+                    raise SecretsUnavailable(f"secret {full}: {code or exc}") from exc
+                last: Exception = exc
+            except BotoCoreError as exc:  # connection refused, timeouts, endpoint down
+                last = exc
+            if self._clock() + delay > end:
+                raise SecretsUnavailable(
+                    f"secret {full} not readable from {self._settings.secrets_endpoint} "
+                    f"within {self._deadline:.0f}s: {last}"
+                ) from last
+            self._pause(delay)
+            delay = min(delay * 2, 2.0)

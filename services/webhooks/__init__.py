@@ -1,0 +1,1 @@
+"""webhooks (the webhook gateway): subscriptions, signed deliveries of order events, alert sink."""

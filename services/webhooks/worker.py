@@ -1,0 +1,43 @@
+"""webhooks worker: order.# events → deliveries for matching subscriptions → signed POSTs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.platform.broker import Envelope
+from services.platform.inbox import process_once
+from services.platform.logging import get_logger
+from services.platform.resources import Resources
+from services.platform.worker import run_worker
+
+from . import store
+from .delivery import Dispatcher
+
+log = get_logger()
+
+
+async def setup(res: Resources) -> None:
+    dispatcher = Dispatcher(res.pool, res.secrets.get("webhooks/signing_secret"))
+    dispatcher.start()
+    res.extra["dispatcher"] = dispatcher
+
+
+async def handle(res: Resources, envelope: Envelope) -> None:
+    created = 0
+
+    async def effect(conn: Any, env: Envelope) -> None:
+        nonlocal created
+        created = await store.create_deliveries(conn, env)
+
+    await process_once(res.pool, envelope, effect)
+    if created:
+        log.info("webhook.scheduled", event_type=envelope["type"], deliveries=created)
+        res.extra["dispatcher"].wake()
+
+
+def main() -> None:
+    run_worker(queue="webhooks", handle=handle, setup=setup, relay=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,118 @@
+import asyncio
+import json
+
+import pytest
+
+from services.platform import broker as broker_mod
+from services.platform.broker import (
+    ATTEMPTS_HEADER,
+    Broker,
+    make_envelope,
+    next_step,
+    parse_envelope,
+    retry_delay,
+)
+from services.platform.config import Settings
+
+
+def test_envelope_has_the_contract_fields():
+    env = make_envelope("order.created", {"order_id": "o1"}, trace_id="a" * 32)
+    assert set(env) == {"id", "type", "occurred_at", "trace_id", "data"}
+    assert parse_envelope(json.dumps(env).encode()) == env
+
+
+@pytest.mark.parametrize("body", [b"[]", b'{"id": "x"}', b'{"id":"x","type":"t","data":[]}'])
+def test_malformed_envelopes_are_refused(body):
+    with pytest.raises(ValueError):
+        parse_envelope(body)
+
+
+def test_retry_policy_is_bounded():
+    assert [next_step(n, 3) for n in range(3)] == ["retry", "retry", "dead-letter"]
+    assert retry_delay(1) == 0.2 and retry_delay(50) == 5.0
+
+
+class FakeMessage:
+    def __init__(self, body, headers=None):
+        self.body = body
+        self.headers = headers or {}
+        self.content_type = "application/json"
+        self.message_id = "m1"
+        self.type = "order.created"
+        self.outcome = None
+
+    async def ack(self):
+        self.outcome = "ack"
+
+    async def reject(self, requeue):
+        self.outcome = ("reject", requeue)
+
+    async def nack(self, requeue):
+        self.outcome = ("nack", requeue)
+
+
+class FakeExchange:
+    def __init__(self):
+        self.published = []
+
+    async def publish(self, message, routing_key, timeout=None):
+        self.published.append((routing_key, message))
+
+
+class FakeChannel:
+    def __init__(self):
+        self.default_exchange = FakeExchange()
+
+
+def run_handle(headers, handler, max_attempts=3):
+    b = Broker(Settings(service="catalog"), "pw")
+    msg = FakeMessage(json.dumps(make_envelope("order.created", {}, trace_id="f" * 32)).encode(),
+                      headers)
+    channel = FakeChannel()
+    asyncio.run(b._handle(channel, "catalog", msg, handler, max_attempts))
+    return msg, channel
+
+
+def test_successful_handler_acks(monkeypatch):
+    seen = []
+
+    async def handler(env):
+        seen.append(env["trace_id"])
+
+    msg, channel = run_handle({}, handler)
+    assert msg.outcome == "ack" and seen == ["f" * 32]
+    assert channel.default_exchange.published == []
+
+
+def test_failed_handler_republishes_with_attempt_count(monkeypatch):
+    monkeypatch.setattr(broker_mod, "retry_delay", lambda attempt: 0)
+
+    async def handler(env):
+        raise RuntimeError("boom")
+
+    msg, channel = run_handle({ATTEMPTS_HEADER: 1}, handler)
+    assert msg.outcome == "ack"
+    [(key, retry)] = channel.default_exchange.published
+    assert key == "catalog" and retry.headers[ATTEMPTS_HEADER] == 2
+
+
+def test_last_failure_is_dead_lettered(monkeypatch):
+    async def handler(env):
+        raise RuntimeError("boom")
+
+    msg, channel = run_handle({ATTEMPTS_HEADER: 2}, handler, max_attempts=3)
+    assert msg.outcome == ("reject", False)
+    assert channel.default_exchange.published == []
+
+
+def test_invalid_message_is_dead_lettered():
+    b = Broker(Settings(service="catalog"), "pw")
+    msg = FakeMessage(b"not json at all {")
+
+    async def handler(env):
+        raise AssertionError("not called")
+
+    with pytest.raises(json.JSONDecodeError):
+        parse_envelope(msg.body)
+    asyncio.run(b._handle(FakeChannel(), "catalog", msg, handler, 3))
+    assert msg.outcome == ("reject", False)

@@ -1,0 +1,142 @@
+import asyncio
+
+import httpx
+import psycopg
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from flask import Flask
+
+from services.platform.health import add_fastapi_health, add_flask_health, run_checks
+from services.platform.identity import IdentityDep, identity_from_headers
+from services.platform.metrics import instrument_fastapi, instrument_flask
+from services.platform.problem import (
+    ProblemError,
+    classify_exception,
+    install_fastapi_handlers,
+    install_flask_handlers,
+)
+
+
+def fastapi_app():
+    app = FastAPI()
+    install_fastapi_handlers(app)
+    instrument_fastapi(app, "test")
+
+    @app.get("/boom")
+    async def boom():
+        raise RuntimeError("secret internals")
+
+    @app.get("/slow")
+    async def slow():
+        raise httpx.ReadTimeout("catalog")
+
+    @app.get("/down")
+    async def down():
+        raise psycopg.OperationalError("connection refused")
+
+    @app.get("/me")
+    async def me(identity: IdentityDep):
+        return {"user": identity.user_id, "roles": sorted(identity.roles)}
+
+    return app
+
+
+def test_fastapi_errors_are_problem_json():
+    client = TestClient(fastapi_app(), raise_server_exceptions=False)
+    r = client.get("/boom")
+    assert r.status_code == 500
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json() == {"type": "about:blank", "title": "Internal Server Error", "status": 500,
+                        "detail": "unexpected error"}
+    assert client.get("/slow").status_code == 504
+    assert client.get("/down").status_code == 503
+    missing = client.get("/nope")
+    assert missing.status_code == 404 and missing.json()["status"] == 404
+
+
+def test_identity_comes_from_gateway_headers_or_401():
+    client = TestClient(fastapi_app())
+    r = client.get("/me")
+    assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
+    r = client.get("/me", headers={"X-User-Id": "u1", "X-Client-Id": "c1",
+                                   "X-User-Roles": "admin, user"})
+    assert r.json() == {"user": "u1", "roles": ["admin", "user"]}
+
+
+def test_require_role_is_403():
+    ident = identity_from_headers({"X-User-Id": "u", "X-User-Roles": "user"})
+    with pytest.raises(ProblemError) as err:
+        ident.require_role("admin")
+    assert err.value.status == 403
+
+
+def test_metrics_count_requests_by_route_template_and_echo_trace():
+    client = TestClient(fastapi_app(), raise_server_exceptions=False)
+    r = client.get("/me", headers={"X-User-Id": "u1", "X-Trace-Id": "a" * 32})
+    assert r.headers["X-Trace-Id"] == "a" * 32
+    client.get("/boom")
+    text = client.get("/metrics").text
+    assert 'http_requests_total{method="GET",route="/me",service="test",status="200"}' in text
+    assert 'route="/boom",service="test",status="500"' in text
+
+
+def test_readiness_reports_each_check():
+    async def ok():
+        return None
+
+    async def broken():
+        raise ConnectionError("refused")
+
+    async def hangs():
+        await asyncio.sleep(10)
+
+    ready, results = asyncio.run(run_checks({"db": ok, "broker": broken, "cache": hangs},
+                                            timeout=0.05))
+    assert not ready
+    assert results["db"] == "ok" and "refused" in results["broker"]
+    assert results["cache"].startswith("timeout")
+
+    app = FastAPI()
+    checks = {"db": ok}
+    add_fastapi_health(app, lambda: checks)
+    client = TestClient(app)
+    assert client.get("/health/ready").status_code == 200
+    checks["broker"] = broken
+    r = client.get("/health/ready")
+    assert r.status_code == 503 and r.json()["checks"]["db"] == "ok"
+    assert client.get("/health/live").status_code == 200
+
+
+def test_flask_handlers_and_health():
+    app = Flask("t")
+    install_flask_handlers(app)
+    instrument_flask(app, "flask-test")
+
+    def broken():
+        raise ConnectionError("down")
+
+    add_flask_health(app, lambda: {"broker": broken})
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("x")
+
+    @app.get("/conflict")
+    def conflict():
+        raise ProblemError(409, "Conflict", "exists")
+
+    client = app.test_client()
+    r = client.get("/boom")
+    assert r.status_code == 500 and r.content_type == "application/problem+json"
+    assert client.get("/conflict").get_json()["detail"] == "exists"
+    assert client.get("/missing").get_json()["status"] == 404
+    assert client.get("/health/ready").status_code == 503
+    assert client.get("/health/live").status_code == 200
+    assert 'service="flask-test",status="500"' in client.get("/metrics").get_data(as_text=True)
+
+
+def test_classification_of_dependency_errors():
+    assert classify_exception(httpx.ConnectError("x")).status == 503
+    assert classify_exception(TimeoutError()).status == 504
+    assert classify_exception(KeyError("x")).status == 500
