@@ -8,6 +8,7 @@
      ├── AlreadyRunning        `up` while this project's sandbox runs
      ├── NotRunning            a command that needs a running sandbox
      └── ReadinessTimeout      a service never became healthy
+          └── ServiceExited    its container stopped while we waited
 """
 
 from __future__ import annotations

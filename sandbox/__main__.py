@@ -1,0 +1,7 @@
+"""``python -m sandbox``: the ``sandbox`` command."""
+
+import sys
+
+from sandbox.cli import main
+
+sys.exit(main())

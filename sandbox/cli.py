@@ -1,0 +1,127 @@
+"""The ``sandbox`` command: ``up | down | status | logs`` (and ``images`` when available).
+
+Every ``SandboxError`` ends as one line on stderr and a non-zero exit; Ctrl-C and
+SIGTERM during ``up`` tear the run down (exit 130 / 143).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from sandbox.errors import SandboxError
+from sandbox.progress import ConsoleProgress
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+def _print_status(rows: list[dict[str, str]], run_id: str, env: str) -> None:
+    print(f"run {run_id} (env {env})")
+    widths = {k: max([len(k)] + [len(r[k]) for r in rows]) for k in ("service", "state", "health")}
+    header = {"service": "SERVICE", "state": "STATE", "health": "HEALTH", "url": "URL"}
+    for row in [header, *rows]:
+        print("  ".join(row[k].ljust(widths[k]) for k in widths) + "  " + row["url"])
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from sandbox.runtime import Sandbox
+
+    mode = "refuse" if args.refuse else "reuse"
+    sb = Sandbox.up(env=args.env, mode="detached", progress=ConsoleProgress(), if_running=mode)
+    if sb.reused:
+        print(f"the sandbox is already running (run {sb.run_id}); reusing it")
+    _print_status(sb.status(), sb.run_id, sb.env)
+    return 0
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    from sandbox.runtime import Sandbox
+
+    removed = Sandbox.down_project(progress=ConsoleProgress())
+    print(f"removed runs: {', '.join(removed)}" if removed else "nothing was running")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from sandbox.runtime import Sandbox
+
+    sb = Sandbox.attach()
+    rows = sb.status()
+    if args.json:
+        print(json.dumps({"run_id": sb.run_id, "env": sb.env, "services": rows}, indent=2))
+    else:
+        _print_status(rows, sb.run_id, sb.env)
+    return 0
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    from sandbox.runtime import Sandbox
+
+    out = sys.stdout.buffer
+    for chunk in Sandbox.attach().logs(args.service, follow=args.follow, tail=args.tail):
+        out.write(chunk)
+        out.flush()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sandbox", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="start the whole topology (detached)")
+    up.add_argument("--env", choices=("dev", "test", "production"), default="dev")
+    group = up.add_mutually_exclusive_group()
+    group.add_argument("--reuse", action="store_true", help="if running, use it (default)")
+    group.add_argument("--refuse", action="store_true", help="if running, fail")
+    up.set_defaults(func=cmd_up)
+    down = sub.add_parser("down", help="remove every container, network and volume of it")
+    down.set_defaults(func=cmd_down)
+    status = sub.add_parser("status", help="services, state, health, host URLs")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(func=cmd_status)
+    logs = sub.add_parser("logs", help="a service's output")
+    logs.add_argument("service")
+    logs.add_argument("-f", "--follow", action="store_true")
+    logs.add_argument("--tail", type=int, default=None)
+    logs.set_defaults(func=cmd_logs)
+    try:
+        from sandbox.images.cli import register
+    except ImportError:
+        pass
+    else:
+        register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``sandbox`` script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return int(args.func(args) or 0)
+    except SandboxError as err:
+        print(err.one_line(), file=sys.stderr)
+        return err.exit_code
+    except Terminated:
+        print("error: terminated -- the run was torn down", file=sys.stderr)
+        return 143
+    except KeyboardInterrupt:
+        print("error: interrupted -- the run was torn down", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,279 @@
+"""``Sandbox``: bring this project's topology up, attach to it, use it, take it down.
+
+    up:   sweep orphans -> refuse/reuse a running one -> images -> networks -> secrets
+          -> containers, each as soon as its dependencies are healthy -> run state
+    down: containers, networks and volumes removed by label; run state forgotten
+
+Any failure or interrupt during ``up`` removes everything the run created.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from typing import Any, Literal
+
+import docker
+from filelock import FileLock
+
+from sandbox.errors import AlreadyRunning, NotRunning, SandboxError
+from sandbox.progress import Progress, SilentProgress
+from sandbox.runtime import labels as L
+from sandbox.runtime.docker_api import list_runs, remove_run
+from sandbox.runtime.images import resolve_images
+from sandbox.runtime.orphans import ProcfsTable, RunInfo, current_owner, is_orphan
+from sandbox.runtime.project import Project, open_project
+from sandbox.runtime.readiness import ExecHealthcheckWaitStrategy
+from sandbox.runtime.startup import RunPlan, start_run
+from sandbox.runtime.state import RunState, load_state, remove_state, runs_dir, save_state
+from sandbox.topology import Healthcheck, compose_file, load_topology
+
+ENVS = ("dev", "test", "production")
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Teardown must finish: ignore SIGINT/SIGTERM meanwhile (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)
+
+
+def _live_runs(project: Project) -> dict[str, RunInfo]:
+    table, host = ProcfsTable(), L.this_host()
+    runs = list_runs(project.client, project.name)
+    return {r: info for r, info in runs.items() if not is_orphan(info, table, host)}
+
+
+def sweep_orphans(project: Project, progress: Progress) -> list[str]:
+    """Remove every orphan run of the project; returns their ids."""
+    table, host = ProcfsTable(), L.this_host()
+    removed = []
+    for run_id, info in list_runs(project.client, project.name).items():
+        if is_orphan(info, table, host):
+            progress.step("orphans", f"removing run {run_id} (its owner process is gone)")
+            remove_run(project.client, project.name, run_id)
+            remove_state(project.root, run_id)
+            removed.append(run_id)
+    return removed
+
+
+class Sandbox:
+    """A run of this project's topology.
+
+    >>> sb = Sandbox.up(env="test", mode="session")     # doctest: +SKIP
+    >>> sb.url("gateway")                                # 'http://127.0.0.1:49153'
+    >>> sb.exec("postgres", ["psql", "-Atc", "select 1"])  # (0, '1\\n')
+    >>> sb.down()
+    """
+
+    def __init__(self, state: RunState, project: Project, reused: bool = False) -> None:
+        self.state = state
+        self._project = project
+        self.reused = reused  # `up` found it running and returned it
+
+    run_id = property(lambda self: self.state.run_id)
+    env = property(lambda self: self.state.env)
+    mode = property(lambda self: self.state.mode)
+
+    @classmethod
+    def up(
+        cls,
+        env: str = "dev",
+        mode: Literal["detached", "session"] = "detached",
+        progress: Progress | None = None,
+        if_running: Literal["refuse", "reuse"] = "refuse",
+    ) -> Sandbox:
+        """Start the topology. ``mode="session"``: the calling process owns the run and
+        must ``down()`` it (it becomes an orphan if the process dies). If this project's
+        sandbox already runs: ``AlreadyRunning``, or with ``if_running="reuse"`` that one
+        (when its env matches)."""
+        if env not in ENVS:
+            raise SandboxError(f"unknown env {env!r}", f"use one of {', '.join(ENVS)}")
+        if mode not in L.MODES:
+            raise SandboxError(f"unknown mode {mode!r}", f"use one of {', '.join(L.MODES)}")
+        progress = progress or SilentProgress()
+        base_vars = {**os.environ, "SANDBOX_ENV": env}
+        load_topology(compose_file(), base_vars)  # a malformed file fails before Docker
+        project = open_project()
+        with FileLock(str(project.lock_path)):
+            sweep_orphans(project, progress)
+            live = _live_runs(project)
+            if live:
+                return cls._running_instead(project, live, env, if_running)
+            topology = load_topology(project.compose, base_vars)  # fail before creating
+            run_id = L.new_run_id()
+            labels = L.run_labels(project.name, run_id, mode, current_owner())
+            plan = RunPlan(
+                run_id, project.name, env, mode, labels, {}, project.root, project.compose
+            )
+            try:
+                plan.images = resolve_images(project.client, topology, progress)
+                state = start_run(project.client, plan, base_vars, progress)
+                save_state(project.root, state)
+                if mode == "detached":
+                    project.client.volumes.create(
+                        L.marker_volume_name(run_id),
+                        labels={**labels, L.MARKER: "detached-complete"},
+                    )
+            except BaseException:
+                with _signals_deferred():
+                    progress.step("teardown", f"removing run {run_id}")
+                    remove_run(project.client, project.name, run_id)
+                    remove_state(project.root, run_id)
+                raise
+        progress.done("sandbox", f"run {run_id} is up")
+        return cls(state, project)
+
+    @classmethod
+    def _running_instead(
+        cls, project: Project, live: dict[str, RunInfo], env: str, if_running: str
+    ) -> Sandbox:
+        ids = ", ".join(sorted(live))
+        if if_running != "reuse":
+            raise AlreadyRunning(
+                f"this project's sandbox already runs (run {ids})",
+                "use it (`sandbox status`), or run `sandbox down` first",
+            )
+        sb = cls.attach()
+        if sb.env != env:
+            raise AlreadyRunning(
+                f"this project's sandbox runs with env {sb.env}, not {env} (run {sb.run_id})",
+                f"run `sandbox down` first, or use --env {sb.env}",
+            )
+        sb.reused = True
+        return sb
+
+    @classmethod
+    def attach(cls, run_id: str | None = None) -> Sandbox:
+        """The running sandbox of this project (a detached one first); ``NotRunning`` if none."""
+        project = open_project()
+        live = _live_runs(project)
+        if run_id is None:
+            ready = [r for r in live if (runs_dir(project.root) / f"{r}.json").exists()]
+            ready.sort(key=lambda r: (not live[r].completed, r))
+            if not ready:
+                raise NotRunning(
+                    f"no sandbox of project {project.name} is running", "run `sandbox up`"
+                )
+            run_id = ready[0]
+        elif run_id not in live:
+            raise NotRunning(f"sandbox run {run_id} is not running", "run `sandbox up`")
+        return cls(load_state(project.root, run_id), project)
+
+    @classmethod
+    def running(cls) -> list[Sandbox]:
+        """Every running (not orphaned, fully started) sandbox of this project."""
+        project = open_project()
+        found = []
+        for run_id in sorted(_live_runs(project)):
+            with contextlib.suppress(NotRunning):
+                found.append(cls(load_state(project.root, run_id), project))
+        return found
+
+    @classmethod
+    def down_project(cls, progress: Progress | None = None) -> list[str]:
+        """Remove every run of this project, orphans included (idempotent)."""
+        progress = progress or SilentProgress()
+        project = open_project()
+        removed = sweep_orphans(project, progress)
+        for run_id in sorted(list_runs(project.client, project.name)):
+            progress.step("teardown", f"removing run {run_id}")
+            with _signals_deferred():
+                remove_run(project.client, project.name, run_id)
+                remove_state(project.root, run_id)
+            removed.append(run_id)
+        return removed
+
+    # --- using a run -------------------------------------------------------------------
+
+    def container(self, service: str) -> Any:
+        """The docker SDK container of ``service``."""
+        try:
+            return self._project.client.containers.get(L.container_name(self.run_id, service))
+        except docker.errors.NotFound:
+            raise NotRunning(
+                f"service {service} has no container in run {self.run_id}",
+                "check the name with `sandbox status`",
+            ) from None
+
+    def host_port(self, service: str, container_port: int, protocol: str = "tcp") -> int:
+        """The 127.0.0.1 port that Docker mapped to ``container_port`` of ``service``."""
+        try:
+            return self.state.ports[service][f"{container_port}/{protocol}"]
+        except KeyError:
+            raise NotRunning(
+                f"service {service} publishes no port {container_port}/{protocol}",
+                "add it to the service's ports in the compose file",
+            ) from None
+
+    def url(self, service: str, port: int | None = None) -> str:
+        """``http://127.0.0.1:PORT`` of ``service`` (its first published port by default)."""
+        if port is not None:
+            return f"http://127.0.0.1:{self.host_port(service, port)}"
+        if service not in self.state.urls:
+            raise NotRunning(f"service {service} publishes no port", "see `sandbox status`")
+        return self.state.urls[service]
+
+    def exec(self, service: str, cmd: list[str]) -> tuple[int, str]:
+        """Run ``cmd`` in the service's container: (exit code, stdout+stderr)."""
+        code, output = self.container(service).exec_run(cmd)
+        return int(code), output.decode(errors="replace")
+
+    def secret(self, name: str) -> str:
+        """The value this run generated for ``x-sandbox.secrets`` entry ``name``."""
+        return self.state.secrets[name]
+
+    def network_gateway_ip(self, network: str) -> str:
+        """The gateway IP of ``network`` (the host, as containers on it see it)."""
+        return self.state.networks[network]["gateway"]
+
+    def status(self) -> list[dict[str, str]]:
+        """One row per container: service, state, health, url."""
+        rows = []
+        flt = L.project_filter(self._project.name, self.run_id)
+        for c in self._project.client.containers.list(all=True, filters=flt):
+            service = c.labels.get(L.SERVICE, c.name)
+            health = (c.attrs.get("State", {}).get("Health") or {}).get("Status", "-")
+            if health == "starting":  # Docker's first check waits an interval: probe now
+                health = self._probe(service, c)
+            rows.append(
+                {
+                    "service": service,
+                    "state": c.status,
+                    "health": health,
+                    "url": self.state.urls.get(service, ""),
+                }
+            )
+        return sorted(rows, key=lambda r: r["service"])
+
+    @staticmethod
+    def _probe(service: str, container: Any) -> str:
+        test = tuple(container.attrs["Config"]["Healthcheck"]["Test"])
+        probe = ExecHealthcheckWaitStrategy(service, Healthcheck(test, timeout=3.0))
+        try:
+            return "healthy" if probe.check(container) else "starting"
+        finally:
+            probe.close()
+
+    def logs(self, service: str, follow: bool = False, tail: int | None = None) -> Iterator[bytes]:
+        """The service's output, as chunks; ``follow`` keeps streaming."""
+        kwargs: dict[str, Any] = {"stream": True, "follow": follow}
+        if tail is not None:
+            kwargs["tail"] = tail
+        return self.container(service).logs(**kwargs)
+
+    def down(self) -> None:
+        """Remove this run's containers, networks and volumes, and its state (idempotent)."""
+        with _signals_deferred():
+            remove_run(self._project.client, self._project.name, self.run_id)
+            remove_state(self._project.root, self.run_id)

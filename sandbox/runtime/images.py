@@ -1,0 +1,48 @@
+"""Which image each service runs: the recipe's tag from the image builder, or the
+image the compose file (or ``SANDBOX_IMAGE_<SERVICE>``) names."""
+
+from __future__ import annotations
+
+import docker
+
+from sandbox.errors import ImageBuildFailed
+from sandbox.progress import Progress
+from sandbox.topology import Topology
+
+
+def uses_recipe(image: str, recipe: str | None) -> bool:
+    """True when the service runs its recipe's image (``sandbox/<recipe>``, untagged)."""
+    return recipe is not None and image in (f"sandbox/{recipe}", f"sandbox/{recipe}:latest")
+
+
+def resolve_images(
+    client: docker.DockerClient, topology: Topology, progress: Progress
+) -> dict[str, str]:
+    """service -> image reference present locally; builds missing recipe images."""
+    recipes = {
+        s.recipe for s in topology.services.values() if s.recipe and uses_recipe(s.image, s.recipe)
+    }
+    tags: dict[str, str] = {}
+    if recipes:
+        try:
+            from sandbox.images import ensure_images
+        except ImportError:
+            raise ImageBuildFailed(
+                f"the image builder (sandbox.images) is not available to build {sorted(recipes)}",
+                "install the project with its images module, or set SANDBOX_IMAGE_<SERVICE>",
+            ) from None
+        tags = ensure_images(recipes, progress)
+    chosen = {
+        name: tags[s.recipe] if s.recipe in tags and uses_recipe(s.image, s.recipe) else s.image
+        for name, s in topology.services.items()
+    }
+    for name, image in sorted(chosen.items()):
+        try:
+            client.images.get(image)
+        except docker.errors.ImageNotFound:
+            var = "SANDBOX_IMAGE_" + name.upper().replace("-", "_")
+            raise ImageBuildFailed(
+                f"image {image} of service {name} is not present and no registry is reachable",
+                f"run `sandbox images build`, or set {var} to a local image",
+            ) from None
+    return chosen

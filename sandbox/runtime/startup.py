@@ -1,0 +1,135 @@
+"""Bring one run up: networks, secrets, containers gated on health, ports read back."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docker
+
+from sandbox.progress import Progress
+from sandbox.runtime import labels as L
+from sandbox.runtime.containers import ServiceContainer
+from sandbox.runtime.networks import create_networks, network_variables
+from sandbox.runtime.readiness import (
+    ExecHealthcheckWaitStrategy,
+    ExitSuccessWaitStrategy,
+    ReadinessWaitStrategy,
+    RunningWaitStrategy,
+)
+from sandbox.runtime.scheduler import StartScheduler
+from sandbox.runtime.secrets import generate_secrets, secret_variables, write_ssh_key_pair
+from sandbox.runtime.state import RunState, run_dir
+from sandbox.topology import Topology, load_topology
+
+
+def ready_timeout() -> float:
+    return float(os.environ.get("SANDBOX_READY_TIMEOUT", "180"))
+
+
+@dataclass
+class RunPlan:
+    """Everything `up` decided before the first container starts."""
+
+    run_id: str
+    project: str
+    env: str
+    mode: str
+    labels: dict[str, str]
+    images: Mapping[str, str]
+    project_root: Path
+    compose_file: Path
+    containers: dict[str, ServiceContainer] = field(default_factory=dict)
+
+
+def _strategy(topo: Topology, name: str, abort: threading.Event) -> ReadinessWaitStrategy:
+    service = topo.services[name]
+    wanted = {s.depends_on.get(name) for s in topo.services.values()}
+    kwargs = {"timeout": ready_timeout(), "abort": abort}
+    if "service_completed_successfully" in wanted:
+        return ExitSuccessWaitStrategy(name, **kwargs)
+    if service.healthcheck:
+        return ExecHealthcheckWaitStrategy(name, service.healthcheck, **kwargs)
+    return RunningWaitStrategy(name, **kwargs)
+
+
+def start_run(
+    client: docker.DockerClient, plan: RunPlan, base_vars: Mapping[str, str], progress: Progress
+) -> RunState:
+    """Create the run's objects; the caller removes them by label if this raises."""
+    structure = load_topology(plan.compose_file, base_vars)
+    progress.step("networks", f"creating {', '.join(structure.networks)}")
+    networks = create_networks(client, structure, plan.run_id, plan.labels)
+    secrets = generate_secrets(structure.secrets)
+    key_path, public_key = write_ssh_key_pair(
+        run_dir(plan.project_root, plan.run_id), f"sandbox-{plan.run_id}"
+    )
+    variables = {
+        **base_vars,
+        **secret_variables(secrets, plan.env),
+        **network_variables(networks),
+        "SANDBOX_SSH_PUBLIC_KEY": public_key,
+        "SANDBOX_RUN_ID": plan.run_id,
+    }
+    topo = load_topology(plan.compose_file, variables)
+    docker_names = {n: info["name"] for n, info in networks.items()}
+    abort = threading.Event()
+    strategies = {name: _strategy(topo, name, abort) for name in topo.services}
+
+    def start(name: str) -> None:
+        progress.step(name, "starting")
+        container = ServiceContainer(
+            topo.services[name], plan.images[name], plan.run_id, plan.labels, docker_names
+        )
+        plan.containers[name] = container
+        container.start()
+
+    def wait_ready(name: str) -> None:
+        strategy = strategies[name]
+        strategy.wait_until_ready(plan.containers[name])
+        progress.done(name, strategy.describe())
+
+    scheduler = StartScheduler(
+        {n: s.depends_on for n, s in topo.services.items()}, start, wait_ready, abort
+    )
+    try:
+        scheduler.run()
+    finally:
+        for strategy in strategies.values():
+            getattr(strategy, "close", lambda: None)()
+    state = RunState(
+        run_id=plan.run_id,
+        project=plan.project,
+        env=plan.env,
+        mode=plan.mode,
+        owner_pid=int(plan.labels[L.OWNER_PID]),
+        secrets=secrets,
+        networks={n: {"subnet": i["subnet"], "gateway": i["gateway"]} for n, i in networks.items()},
+        ssh_private_key=str(key_path),
+        ssh_public_key=public_key,
+        compose_file=str(plan.compose_file),
+    )
+    read_ports(client, topo, plan.project, plan.run_id, state)
+    return state
+
+
+def read_ports(
+    client: docker.DockerClient, topo: Topology, project: str, run_id: str, state: RunState
+) -> None:
+    """Fill ``state.ports`` and ``state.urls`` (the first declared port) from Docker."""
+    for c in client.api.containers(all=True, filters=L.project_filter(project, run_id)):
+        service = c["Labels"].get(L.SERVICE)
+        mapped = {
+            f"{p['PrivatePort']}/{p['Type']}": int(p["PublicPort"])
+            for p in c.get("Ports") or []
+            if p.get("PublicPort") and p.get("IP", "") in ("127.0.0.1", "0.0.0.0", "")
+        }
+        if service and mapped:
+            state.ports[service] = mapped
+            declared = topo.services[service].ports if service in topo.services else ()
+            first = next((f"{p.container_port}/{p.protocol}" for p in declared), None)
+            if first in mapped:
+                state.urls[service] = f"http://127.0.0.1:{mapped[first]}"
