@@ -68,6 +68,8 @@ class Service:
     ports: tuple[Port, ...] = ()
     depends_on: Mapping[str, str] = field(default_factory=dict)
     healthcheck: Healthcheck | None = None
+    # x-sandbox.consoles: container port -> the private service whose console it forwards
+    consoles: Mapping[int, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -255,7 +257,22 @@ def _service(name: str, raw: Any, file: Path) -> Service:
         ),
         depends_on=_depends_on(raw.get("depends_on"), f"{where}.depends_on"),
         healthcheck=_healthcheck(raw.get("healthcheck"), f"{where}.healthcheck"),
+        consoles=_consoles((raw.get("x-sandbox") or {}).get("consoles"), f"{where}.x-sandbox"),
     )
+
+
+def _consoles(raw: Any, where: str) -> dict[int, str]:
+    """``x-sandbox.consoles``: ``{container port: service}`` forwarded by this service."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise TopologyError(f"{where}.consoles is not a mapping", "write `consoles: {9090: prometheus}`")
+    try:
+        return {int(port): str(service) for port, service in raw.items()}
+    except (TypeError, ValueError):
+        raise TopologyError(
+            f"{where}.consoles has a port that is not a number", "use container port numbers as keys"
+        ) from None
 
 
 def _port_variables(raw: Any) -> list[str | None]:
@@ -283,6 +300,12 @@ def _validate(topo: Topology) -> None:
                 raise TopologyError(
                     f"{file}: services.{s.name}.networks: unknown network {net!r}",
                     f"declare it under networks: or use one of {sorted(topo.networks)}",
+                )
+        for port, target in s.consoles.items():
+            if target not in topo.services:
+                raise TopologyError(
+                    f"{file}: services.{s.name}.x-sandbox.consoles.{port}: unknown service {target!r}",
+                    f"use one of {sorted(topo.services)}",
                 )
         for dep, condition in s.depends_on.items():
             if dep not in topo.services:

@@ -106,6 +106,7 @@ def render(tmp: Path, subnet: str, port: int, upstream_port: int, dead_port: int
     assert "${" not in text.replace("${PRIVATE_SUBNET}", ""), "only PRIVATE_SUBNET is templated"
     text = text.replace("${PRIVATE_SUBNET}", subnet)
     text = text.replace("listen 8080 default_server;", f"listen 127.0.0.1:{port} default_server;")
+    text = re.sub(r"listen (9090|9093|15672);", lambda m: f"listen 127.0.0.1:{_free_port()};", text)
     text, count = re.subn(r"set \$(\w+)_upstream\s+[\w-]+:8000;",
                           lambda m: f"set ${m.group(1)}_upstream 127.0.0.1:"
                           f"{dead_port if m.group(1) == 'webhooks' else upstream_port};", text)

@@ -156,3 +156,24 @@ def test_project_compose_file_loads(monkeypatch):
     monkeypatch.delenv("SANDBOX_COMPOSE_FILE", raising=False)
     topo = load_topology(compose_file(), {})
     assert topo.waves()[-1] == ["gateway"]
+
+
+def test_project_compose_publishes_consoles_through_the_gateway():
+    """Private-only services cannot publish ports (internal network): the gateway does."""
+    from sandbox.topology import compose_file
+
+    topo = load_topology(compose_file(), {})
+    gateway = topo.services["gateway"]
+    assert gateway.consoles == {9090: "prometheus", 9093: "alertmanager", 15672: "broker"}
+    published = {p.container_port for p in gateway.ports}
+    assert set(gateway.consoles) <= published
+    for name in ("postgres", "broker", "cache", "prometheus", "alertmanager"):
+        assert topo.services[name].networks == ("private",)
+        assert topo.services[name].ports == ()
+    assert topo.networks["private"].internal
+
+
+def test_console_naming_an_unknown_service_is_rejected(tmp_path):
+    text = COMPOSE.replace("  edge:\n", "  edge:\n    x-sandbox: {consoles: {9090: nowhere}}\n", 1)
+    with pytest.raises(TopologyError, match="nowhere"):
+        load_topology(write(tmp_path, text), {})

@@ -133,3 +133,8 @@ def read_ports(
             first = next((f"{p.container_port}/{p.protocol}" for p in declared), None)
             if first in mapped:
                 state.urls[service] = f"http://127.0.0.1:{mapped[first]}"
+            # consoles of private-only services, published through this one
+            consoles = topo.services[service].consoles if service in topo.services else {}
+            for port, target in consoles.items():
+                if f"{port}/tcp" in mapped:
+                    state.urls[target] = f"http://127.0.0.1:{mapped[f'{port}/tcp']}"

@@ -1,0 +1,40 @@
+#!/bin/sh
+# Start: set passwords (POSTGRES_USER/POSTGRES_PASSWORD, SANDBOX_DB_ROLES) in single-user
+# mode, before the server accepts any TCP connection, then exec postgres.
+set -eu
+if [ "${1:-postgres}" != postgres ]; then exec "$@"; fi
+[ "$#" -gt 0 ] && shift
+as_pg() { setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; }
+quote() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/''/g")"; }
+
+user=${POSTGRES_USER:-postgres}
+db=${POSTGRES_DB:-$user}
+install -d -o postgres -g postgres -m 2775 /var/run/postgresql
+
+sql=""
+if [ "$user" != postgres ]; then
+  sql="${sql}DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = $(quote "$user")) THEN CREATE ROLE \"$user\" SUPERUSER LOGIN; END IF; END \$\$;
+"
+fi
+if [ -n "${POSTGRES_PASSWORD:-}" ]; then
+  sql="${sql}ALTER ROLE \"$user\" PASSWORD $(quote "$POSTGRES_PASSWORD");
+"
+fi
+for pair in ${SANDBOX_DB_ROLES:-}; do
+  role=${pair%%=*}
+  password=${pair#*=}
+  [ -n "$role" ] && [ -n "$password" ] || continue
+  sql="${sql}ALTER ROLE \"$role\" LOGIN PASSWORD $(quote "$password");
+"
+done
+if [ -n "$sql" ]; then
+  out=$(printf '%s' "$sql" | as_pg postgres --single -D "$PGDATA" -j postgres 2>&1) || {
+    echo "$out" >&2; exit 1; }
+  if printf '%s' "$out" | grep -q 'ERROR'; then echo "$out" | grep -v PASSWORD >&2; exit 1; fi
+fi
+if [ "$db" != postgres ]; then
+  # "already exists" is fine: the database may come from the image or an earlier start
+  printf 'CREATE DATABASE "%s" OWNER "%s"\n' "$db" "$user" \
+    | as_pg postgres --single -D "$PGDATA" postgres >/dev/null 2>&1 || true
+fi
+exec setpriv --reuid=postgres --regid=postgres --init-groups -- postgres -D "$PGDATA" "$@"
