@@ -6,11 +6,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
-
 from .config import Settings
+from .ssm import SsmClient, SsmError, SsmUnreachable
 
 _RETRYABLE_CODES = {"ParameterNotFound", "ThrottlingException", "InternalServerError"}
 
@@ -43,13 +40,8 @@ class SecretsClient:
         self._clock = clock
         self._pause = pause
         self._cache: dict[str, str] = {}
-        self._ssm = ssm or boto3.client(
-            "ssm",
-            endpoint_url=settings.secrets_endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="sandbox",
-            aws_secret_access_key="sandbox",
-            config=Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 1}),
+        self._ssm = ssm or SsmClient(
+            settings.secrets_endpoint, "us-east-1", "sandbox", "sandbox", timeout=3.0
         )
 
     def get(self, name: str) -> str:
@@ -66,12 +58,11 @@ class SecretsClient:
                 ]
                 self._cache[name] = value
                 return value
-            except ClientError as exc:
-                code = exc.response.get("Error", {}).get("Code", "")
-                if code not in _RETRYABLE_CODES:
-                    raise SecretsUnavailable(f"secret {full}: {code or exc}") from exc
+            except SsmError as exc:
+                if exc.code not in _RETRYABLE_CODES:
+                    raise SecretsUnavailable(f"secret {full}: {exc}") from exc
                 last: Exception = exc
-            except BotoCoreError as exc:  # connection refused, timeouts, endpoint down
+            except SsmUnreachable as exc:  # connection refused, timeouts, endpoint down
                 last = exc
             if self._clock() + delay > end:
                 raise SecretsUnavailable(

@@ -54,7 +54,8 @@ for role in $ROLES; do
     for sql in schema seed; do
       file="$CONTEXT/services/$role/$sql.sql"
       if [ -f "$file" ]; then
-        psql_pg -d "$db" -1 -f "$file" >/dev/null
+        # as the service's role, so that it owns its tables
+        psql_pg -d "$db" -1 -c "SET ROLE \"$role\"" -f "$file" >/dev/null
         echo "applied services/$role/$sql.sql to $db"
       fi
     done

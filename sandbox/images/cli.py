@@ -1,0 +1,62 @@
+"""``sandbox images build [RECIPE ...] [--force]`` and ``sandbox images ls``.
+
+The lead wires ``register`` into ``sandbox/cli.py``; meanwhile this module runs alone:
+``python -m sandbox.images.cli build postgres``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sandbox.errors import SandboxError
+from sandbox.images.builder import ensure_images, list_images
+from sandbox.images.recipes import RECIPES
+from sandbox.progress import ConsoleProgress
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``images`` command group to the ``sandbox`` parser."""
+    images = subparsers.add_parser("images", help="build and list the sandbox's images")
+    sub = images.add_subparsers(dest="images_command", required=True)
+    build = sub.add_parser("build", help="build missing images (all recipes by default)")
+    build.add_argument("recipes", nargs="*", metavar="RECIPE",
+                       help=f"recipes to build: {', '.join(RECIPES)}")  # fmt: skip
+    build.add_argument("--force", action="store_true", help="rebuild even if the tag exists")
+    build.set_defaults(func=cmd_build)
+    ls = sub.add_parser("ls", help="list the images built by sandbox")
+    ls.set_defaults(func=cmd_ls)
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    recipes = set(args.recipes or RECIPES)
+    tags = ensure_images(recipes, ConsoleProgress(), force=args.force)
+    for recipe in sorted(tags):
+        print(f"{recipe:<14} {tags[recipe]}")
+    return 0
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    rows = list_images()
+    print(f"{'RECIPE':<24} {'TAG':<40} {'SIZE MB':>8}  CURRENT")
+    for row in rows:
+        print(f"{row['recipe']:<24} {row['tag']:<40} {row['size_mb']:>8}  {row['current']}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sandbox")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["images", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        return args.func(args)
+    except SandboxError as exc:
+        print(exc.one_line(), file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted; provisioning containers removed", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
