@@ -37,7 +37,12 @@ def create_app(service: str, *, setup: Setup | None = None, database: bool = Tru
         cfg = settings or Settings.from_env()
         res = await Resources.open(cfg, database=database, broker=broker, pool_max=3)
         if setup is not None:
-            await setup(res)
+            try:
+                await setup(res)
+            except BaseException:
+                # close the pools, whose threads would otherwise keep a failed process alive
+                await res.close()
+                raise
         app.state.resources = res
         log.info("service.started", port=cfg.http_port)
         try:

@@ -34,14 +34,18 @@ class Resources:
         """Read the secrets, open the pool and connect the broker; registers ready checks."""
         secrets = SecretsClient(settings)
         res = cls(settings=settings, secrets=secrets)
-        if database:
-            password = secrets.get(f"{settings.service}/db_password")
-            res.pool = await open_async_pool(settings, password, max_size=pool_max)
-            res.checks["database"] = db_check(res.pool)
-        if broker:
-            res.broker = Broker(settings, secrets.get("broker/password"))
-            await res.broker.connect()
-            res.checks["broker"] = broker_check(res.broker)
+        try:
+            if database:
+                password = secrets.get(f"{settings.service}/db_password")
+                res.pool = await open_async_pool(settings, password, max_size=pool_max)
+                res.checks["database"] = db_check(res.pool)
+            if broker:
+                res.broker = Broker(settings, secrets.get("broker/password"))
+                await res.broker.connect()
+                res.checks["broker"] = broker_check(res.broker)
+        except BaseException:
+            await res.close()  # a half-open pool's threads would keep the process alive
+            raise
         return res
 
     async def close(self) -> None:
