@@ -132,7 +132,8 @@ def read_ports(
             declared = topo.services[service].ports if service in topo.services else ()
             first = next((f"{p.container_port}/{p.protocol}" for p in declared), None)
             if first in mapped:
-                state.urls[service] = f"http://127.0.0.1:{mapped[first]}"
+                scheme = "ssh" if first == "22/tcp" else "http"
+                state.urls[service] = f"{scheme}://127.0.0.1:{mapped[first]}"
             # consoles of private-only services, published through this one
             consoles = topo.services[service].consoles if service in topo.services else {}
             for port, target in consoles.items():

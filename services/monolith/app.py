@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import pika
 from flask import Flask, jsonify, request
 
 from services.platform.config import Settings
@@ -23,25 +22,6 @@ from .orders import CatalogClient
 log = get_logger()
 
 
-def broker_check(settings: Settings, password: str) -> SyncCheck:
-    """Open (and close) an AMQP connection and channel: the broker accepts us."""
-
-    def check() -> None:
-        params = pika.ConnectionParameters(
-            host=settings.broker_host, port=settings.broker_port,
-            credentials=pika.PlainCredentials(settings.broker_user, password),
-            socket_timeout=2, blocked_connection_timeout=2, stack_timeout=2,
-            connection_attempts=1,
-        )
-        connection = pika.BlockingConnection(params)
-        try:
-            connection.channel().close()
-        finally:
-            connection.close()
-
-    return check
-
-
 def create_app(settings: Settings, secrets: SecretsClient, *, pool: Any = None,
                catalog: CatalogClient | None = None, checks: dict[str, SyncCheck] | None = None) -> Flask:
     """The Flask app; `pool`, `catalog` and `checks` can be injected (tests)."""
@@ -51,8 +31,9 @@ def create_app(settings: Settings, secrets: SecretsClient, *, pool: Any = None,
     if catalog is None:
         catalog = CatalogClient(settings.catalog_url)
     if checks is None:
-        checks = {"database": sync_db_check(pool),
-                  "broker": broker_check(settings, secrets.get("broker/password"))}
+        # the web process only talks to its database (and to catalog, per request); the
+        # broker is the worker's, which relays the outbox
+        checks = {"database": sync_db_check(pool)}
     install_flask_handlers(app)
     instrument_flask(app, "monolith")
     add_flask_health(app, lambda: checks)
