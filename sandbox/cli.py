@@ -47,7 +47,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 def cmd_down(args: argparse.Namespace) -> int:
     from sandbox.runtime import Sandbox
 
-    removed = Sandbox.down_project(progress=ConsoleProgress())
+    removed = Sandbox.down_project(progress=ConsoleProgress(), include_sessions=args.all)
     print(f"removed runs: {', '.join(removed)}" if removed else "nothing was running")
     return 0
 
@@ -84,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--refuse", action="store_true", help="if running, fail")
     up.set_defaults(func=cmd_up)
     down = sub.add_parser("down", help="remove every container, network and volume of it")
+    down.add_argument(
+        "--all", action="store_true",
+        help="also remove runs still owned by a live process (a pytest session)",
+    )
     down.set_defaults(func=cmd_down)
     status = sub.add_parser("status", help="services, state, health, host URLs")
     status.add_argument("--json", action="store_true")

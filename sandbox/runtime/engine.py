@@ -181,12 +181,25 @@ class Sandbox:
         return found
 
     @classmethod
-    def down_project(cls, progress: Progress | None = None) -> list[str]:
-        """Remove every run of this project, orphans included (idempotent)."""
+    def down_project(
+        cls, progress: Progress | None = None, include_sessions: bool = False
+    ) -> list[str]:
+        """Remove this project's sandbox and its orphans (idempotent).
+
+        A run still owned by a live process (a pytest session, an ``up`` in progress) is
+        left to its owner, which tears it down itself, unless ``include_sessions``.
+        """
         progress = progress or SilentProgress()
         project = open_project()
         removed = sweep_orphans(project, progress)
-        for run_id in sorted(list_runs(project.client, project.name)):
+        for run_id, info in sorted(list_runs(project.client, project.name).items()):
+            if not info.completed and not include_sessions:
+                owner = info.labels.get(L.OWNER_PID, "?")
+                progress.step(
+                    "teardown", f"run {run_id} belongs to live process {owner}; left to it "
+                    "(`sandbox down --all` removes it too)"
+                )
+                continue
             progress.step("teardown", f"removing run {run_id}")
             with _signals_deferred():
                 remove_run(project.client, project.name, run_id)
