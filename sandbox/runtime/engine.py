@@ -92,11 +92,14 @@ class Sandbox:
         mode: Literal["detached", "session"] = "detached",
         progress: Progress | None = None,
         if_running: Literal["refuse", "reuse"] = "refuse",
+        sequential: bool = False,
     ) -> Sandbox:
         """Start the topology. ``mode="session"``: the calling process owns the run and
         must ``down()`` it (it becomes an orphan if the process dies). If this project's
         sandbox already runs: ``AlreadyRunning``, or with ``if_running="reuse"`` that one
-        (when its env matches)."""
+        (when its env matches). A session run is independent of the detached one: a test
+        session starts its own beside a developer's sandbox. ``sequential`` starts one
+        container at a time (the startup benchmark's baseline)."""
         if env not in ENVS:
             raise SandboxError(f"unknown env {env!r}", f"use one of {', '.join(ENVS)}")
         if mode not in L.MODES:
@@ -107,14 +110,19 @@ class Sandbox:
         project = open_project()
         with FileLock(str(project.lock_path)):
             sweep_orphans(project, progress)
-            live = _live_runs(project)
-            if live:
+            live = {
+                r: info
+                for r, info in _live_runs(project).items()
+                if info.labels.get(L.MODE) == "detached"
+            }
+            if live and mode == "detached":
                 return cls._running_instead(project, live, env, if_running)
             topology = load_topology(project.compose, base_vars)  # fail before creating
             run_id = L.new_run_id()
             labels = L.run_labels(project.name, run_id, mode, current_owner())
             plan = RunPlan(
-                run_id, project.name, env, mode, labels, {}, project.root, project.compose
+                run_id, project.name, env, mode, labels, {}, project.root, project.compose,
+                sequential=sequential,
             )
             try:
                 plan.images = resolve_images(project.client, topology, progress)

@@ -43,6 +43,7 @@ class RunPlan:
     project_root: Path
     compose_file: Path
     containers: dict[str, ServiceContainer] = field(default_factory=dict)
+    sequential: bool = False  # one container at a time (the benchmark's baseline)
 
 
 def _strategy(topo: Topology, name: str, abort: threading.Event) -> ReadinessWaitStrategy:
@@ -54,6 +55,20 @@ def _strategy(topo: Topology, name: str, abort: threading.Event) -> ReadinessWai
     if service.healthcheck:
         return ExecHealthcheckWaitStrategy(name, service.healthcheck, **kwargs)
     return RunningWaitStrategy(name, **kwargs)
+
+
+def one_after_another(topo: Topology) -> dict[str, dict[str, str]]:
+    """Dependencies that start the services one at a time, each once the previous is
+    ready, in dependency order (the baseline that the startup benchmark compares with).
+
+    >>> from types import SimpleNamespace as NS
+    >>> one_after_another(NS(waves=lambda: [["db", "cache"], ["app"]]))
+    {'db': {}, 'cache': {'db': 'service_healthy'}, 'app': {'cache': 'service_healthy'}}
+    """
+    order = [name for wave in topo.waves() for name in wave]
+    return {
+        name: ({order[i - 1]: "service_healthy"} if i else {}) for i, name in enumerate(order)
+    }
 
 
 def start_run(
@@ -92,9 +107,10 @@ def start_run(
         strategy.wait_until_ready(plan.containers[name])
         progress.done(name, strategy.describe())
 
-    scheduler = StartScheduler(
-        {n: s.depends_on for n, s in topo.services.items()}, start, wait_ready, abort
-    )
+    depends_on = {n: s.depends_on for n, s in topo.services.items()}
+    if plan.sequential:
+        depends_on = one_after_another(topo)
+    scheduler = StartScheduler(depends_on, start, wait_ready, abort)
     try:
         scheduler.run()
     finally:
