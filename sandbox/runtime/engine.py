@@ -93,13 +93,16 @@ class Sandbox:
         progress: Progress | None = None,
         if_running: Literal["refuse", "reuse"] = "refuse",
         sequential: bool = False,
+        owner_pid: int | None = None,
     ) -> Sandbox:
         """Start the topology. ``mode="session"``: the calling process owns the run and
         must ``down()`` it (it becomes an orphan if the process dies). If this project's
         sandbox already runs: ``AlreadyRunning``, or with ``if_running="reuse"`` that one
         (when its env matches). A session run is independent of the detached one: a test
         session starts its own beside a developer's sandbox. ``sequential`` starts one
-        container at a time (the startup benchmark's baseline)."""
+        container at a time (the startup benchmark's baseline). ``owner_pid``: the process
+        that owns a session run, when it is not the caller (pytest-xdist's controller, which
+        outlives the worker that starts the run)."""
         if env not in ENVS:
             raise SandboxError(f"unknown env {env!r}", f"use one of {', '.join(ENVS)}")
         if mode not in L.MODES:
@@ -119,7 +122,7 @@ class Sandbox:
                 return cls._running_instead(project, live, env, if_running)
             topology = load_topology(project.compose, base_vars)  # fail before creating
             run_id = L.new_run_id()
-            labels = L.run_labels(project.name, run_id, mode, current_owner())
+            labels = L.run_labels(project.name, run_id, mode, current_owner(pid=owner_pid))
             plan = RunPlan(
                 run_id, project.name, env, mode, labels, {}, project.root, project.compose,
                 sequential=sequential,
@@ -167,7 +170,13 @@ class Sandbox:
         project = open_project()
         live = _live_runs(project)
         if run_id is None:
-            ready = [r for r in live if (runs_dir(project.root) / f"{r}.json").exists()]
+            # a detached sandbox only: a test session's run is torn down by its owner
+            ready = [
+                r
+                for r in live
+                if live[r].labels.get(L.MODE) == "detached"
+                and (runs_dir(project.root) / f"{r}.json").exists()
+            ]
             ready.sort(key=lambda r: (not live[r].completed, r))
             if not ready:
                 raise NotRunning(

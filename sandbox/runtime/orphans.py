@@ -54,9 +54,9 @@ class ProcfsTable:
         return ""
 
 
-def current_owner(table: ProcessTable | None = None) -> L.Owner:
-    """This process as the owner of a run."""
-    pid = os.getpid()
+def current_owner(table: ProcessTable | None = None, pid: int | None = None) -> L.Owner:
+    """This process (or process ``pid`` of this host) as the owner of a run."""
+    pid = os.getpid() if pid is None else pid
     return L.Owner(pid, L.this_host(), (table or ProcfsTable()).start_time(pid) or "")
 
 
