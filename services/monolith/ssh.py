@@ -11,6 +11,7 @@ from services.platform.logging import get_logger
 
 SSH_USER = "sandbox"
 SSHD = "/usr/sbin/sshd"
+HOST_KEY = "/etc/ssh/ssh_host_ed25519_key"
 log = get_logger()
 
 
@@ -52,10 +53,14 @@ def start_sshd(keys_env: str | None) -> subprocess.Popen | None:
     keys_file.chmod(0o600)
     for path in (ssh_dir, keys_file):
         os.chown(path, user.pw_uid, user.pw_gid)
-    subprocess.run(["ssh-keygen", "-A"], check=True, timeout=30, capture_output=True)
+    # one ed25519 host key, made in milliseconds (`ssh-keygen -A` also makes a 3072-bit
+    # RSA key, which can take seconds on a loaded machine while the topology starts)
+    Path(HOST_KEY).unlink(missing_ok=True)
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", HOST_KEY],
+                   check=True, timeout=10, capture_output=True)
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
     proc = subprocess.Popen([
-        SSHD, "-D", "-e",
+        SSHD, "-D", "-e", "-o", f"HostKey={HOST_KEY}",
         "-o", "PasswordAuthentication=no", "-o", "KbdInteractiveAuthentication=no",
         "-o", "PermitRootLogin=no", "-o", f"AllowUsers={SSH_USER}", "-o", "UsePAM=no",
     ])
