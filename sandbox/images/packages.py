@@ -29,7 +29,9 @@ if [ -d /sandbox/wheels ]; then
   python3 -m venv /opt/venv
   /opt/venv/bin/pip install -q --no-index --no-cache-dir --disable-pip-version-check \\
     --find-links /sandbox/wheels -r /sandbox/wheels/requirements.txt
-  find /opt/venv -name __pycache__ -prune -exec rm -rf {} +
+  # bytecode compiled once here: without it every container compiles every import at
+  # each start (seconds of CPU per service while the whole topology starts)
+  /opt/venv/bin/python -m compileall -q -j 0 /opt/venv/lib >/dev/null
 fi
 rm -f /usr/sbin/policy-rc.d
 apt-get clean

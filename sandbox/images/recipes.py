@@ -134,8 +134,11 @@ def base_hash() -> str:
 
 
 def packages_hash(recipe: Recipe) -> str:
+    from sandbox.images.packages import INSTALL_SCRIPT  # packages imports this module
+
     h = InputHash(BUILDER_VERSION)
     h.add_text("base", base_hash())
+    h.add_text("install-script", INSTALL_SCRIPT)
     h.add_text("packages", "\n".join(sorted(recipe.packages)))
     if recipe.post_install:
         h.add_file("post-install.sh", recipe.post_install)

@@ -40,4 +40,7 @@ log.file = false
 CONF
 chown rabbitmq:rabbitmq "$run/rabbitmq.conf" "$run/definitions.json"
 chmod 0600 "$run/rabbitmq.conf" "$run/definitions.json"
+# Erlang schedulers busy-wait by default: on a small shared machine that spin takes CPU
+# from every other container starting beside the broker.
+export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="${RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS:-+sbwt none +sbwtdcpu none +sbwtdio none}"
 exec setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups -- "$@"

@@ -1,0 +1,56 @@
+"""Fixtures: the server as users run it (``python -m sandbox.toxiproxy`` in a subprocess,
+ephemeral ports on 127.0.0.1), an echo server and API clients.
+
+``TOXIPROXY_URL=http://127.0.0.1:8474`` runs the same tests against a server already
+running there instead (the official one, to check that the API tests hold for both).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from tests.toxiproxy.netutil import EchoServer, ServerProcess
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "fidelity: timing and byte-stream checks of the proxy (slower, real sockets)"
+    )
+
+
+class ExternalServer:
+    """A server this test session did not start."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+        self.port = urlsplit(url).port or 8474
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[ServerProcess | ExternalServer]:
+    if os.environ.get("TOXIPROXY_URL"):
+        yield ExternalServer(os.environ["TOXIPROXY_URL"])
+        return
+    proc = ServerProcess()
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def api(server: ServerProcess | ExternalServer) -> Iterator[httpx.Client]:
+    """A raw HTTP client of the API; every proxy is deleted after the test."""
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        yield client
+        for name in client.get("/proxies").json():
+            client.delete(f"/proxies/{name}")
+
+
+@pytest.fixture
+def echo() -> Iterator[EchoServer]:
+    with EchoServer() as srv:
+        yield srv

@@ -1,0 +1,68 @@
+"""The entry point: ``python -m sandbox.toxiproxy --config populate.json``, JSON logs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.toxiproxy.netutil import ROOT, EchoServer, ServerProcess, connect, recv_exactly
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def test_config_creates_proxies_with_their_toxics(tmp_path: Path, echo: EchoServer):
+    config = tmp_path / "populate.json"
+    config.write_text(
+        json.dumps(
+            [
+                {
+                    "name": "svc",
+                    "listen": "127.0.0.1:0",
+                    "upstream": echo.upstream,
+                    "toxics": [
+                        {"type": "limit_data", "stream": "downstream", "attributes": {"bytes": 3}}
+                    ],
+                },
+                {
+                    "name": "off",
+                    "listen": "127.0.0.1:0",
+                    "upstream": echo.upstream,
+                    "enabled": False,
+                },
+            ]
+        )
+    )
+    server = ServerProcess("--config", str(config))
+    try:
+        proxies = httpx.get(f"{server.url}/proxies").json()
+        assert proxies["off"]["enabled"] is False
+        assert [t["type"] for t in proxies["svc"]["toxics"]] == ["limit_data"]
+        with connect(proxies["svc"]["listen"]) as sock:
+            sock.sendall(b"abcdef")
+            assert recv_exactly(sock, 3) == b"abc"
+            assert sock.recv(10) == b""
+    finally:
+        assert server.stop() == 0
+    events = [line["event"] for line in server.logs]
+    assert events[0] == "api_started" and "populated" in events and events[-1] == "stopped"
+    assert all({"time", "level", "service", "event"} <= set(line) for line in server.logs)
+
+
+def test_a_bad_config_exits_with_an_error_line(tmp_path: Path):
+    config = tmp_path / "populate.json"
+    config.write_text(json.dumps([{"name": "no-upstream"}]))
+    result = subprocess.run(  # noqa: PLW1510 -- the exit code is asserted
+        [sys.executable, "-m", "sandbox.toxiproxy", "--port", "0", "--config", str(config)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert result.returncode == 2
+    last = json.loads(result.stdout.splitlines()[-1])
+    assert last["event"] == "config_failed" and "missing required field" in last["error"]
