@@ -102,7 +102,7 @@ class SsmClient:
         self._secret_key = secret_key
         self._timeout = timeout
 
-    def get_parameter(self, Name: str, WithDecryption: bool = False) -> dict[str, Any]:  # noqa: N803
+    def get_parameter(self, Name: str, WithDecryption: bool = False) -> dict[str, Any]:
         return self._call("GetParameter", {"Name": Name, "WithDecryption": WithDecryption})
 
     def _call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
@@ -118,7 +118,7 @@ class SsmClient:
             region=self._region,
             access_key=self._access_key,
             secret_key=self._secret_key,
-            now=dt.datetime.now(dt.timezone.utc),
+            now=dt.datetime.now(dt.UTC),
         )
         request = urllib.request.Request(self._endpoint, data=body, headers=headers, method="POST")
         try:
