@@ -12,18 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Awaitable, Callable, Iterator
-
-import uvicorn
-from fastapi import FastAPI
+from collections.abc import Awaitable, Callable
 
 from .broker import Envelope
 from .config import Settings
-from .health import add_fastapi_health
+from .health import AsyncCheck
+from .health_server import HealthServer
 from .logging import configure_logging, get_logger
-from .metrics import instrument_fastapi
 from .outbox import OutboxRelay
-from .problem import install_fastapi_handlers
 from .resources import Resources
 
 Handle = Callable[[Resources, Envelope], Awaitable[None]]
@@ -31,22 +27,11 @@ Setup = Callable[[Resources], Awaitable[None]]
 log = get_logger()
 
 
-class _QuietServer(uvicorn.Server):
-    """uvicorn server that leaves signal handling to the worker."""
+def worker_checks(res_holder: dict[str, Resources]) -> Callable[[], dict[str, AsyncCheck]]:
+    """The worker's readiness: its resources' checks plus "the consumer is attached"."""
 
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-def health_app(service: str, res_holder: dict[str, Resources]) -> FastAPI:
-    """The worker's FastAPI app: /health/live, /health/ready, /metrics."""
-    app = FastAPI(title=f"{service}-worker", docs_url=None, redoc_url=None)
-    install_fastapi_handlers(app)
-    instrument_fastapi(app, service)
-
-    def checks() -> dict:
-        res = res_holder["resources"]
+    def checks() -> dict[str, AsyncCheck]:
+        res = res_holder["resources"]  # KeyError while starting: reported as 503
         current = dict(res.checks)
 
         async def consumer() -> None:
@@ -56,8 +41,7 @@ def health_app(service: str, res_holder: dict[str, Resources]) -> FastAPI:
         current["consumer"] = consumer
         return current
 
-    add_fastapi_health(app, checks)
-    return app
+    return checks
 
 
 async def _main(queue: str | None, handle: Handle | None, setup: Setup | None,
@@ -68,10 +52,8 @@ async def _main(queue: str | None, handle: Handle | None, setup: Setup | None,
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     holder: dict[str, Resources] = {}
-    server = _QuietServer(uvicorn.Config(health_app(settings.service, holder), host="0.0.0.0",
-                                         port=settings.worker_port, log_config=None,
-                                         access_log=False, lifespan="off"))
-    server_task = asyncio.create_task(server.serve())
+    server = HealthServer(worker_checks(holder))
+    await server.start("0.0.0.0", settings.worker_port)
     res = await Resources.open(settings, pool_max=3)
     holder["resources"] = res
     tasks: list[asyncio.Task] = []
@@ -97,8 +79,7 @@ async def _main(queue: str | None, handle: Handle | None, setup: Setup | None,
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(task, 10)
         await res.close()
-        server.should_exit = True
-        await server_task
+        await server.close()
         log.info("worker.stopped")
 
 
