@@ -70,6 +70,7 @@ class Service:
     healthcheck: Healthcheck | None = None
     # x-sandbox.consoles: container port -> the private service whose console it forwards
     consoles: Mapping[int, str] = field(default_factory=dict)
+    cpu_shares: int | None = None  # compose `cpu_shares`: relative CPU weight under contention
 
 
 @dataclass(frozen=True)
@@ -258,7 +259,20 @@ def _service(name: str, raw: Any, file: Path) -> Service:
         depends_on=_depends_on(raw.get("depends_on"), f"{where}.depends_on"),
         healthcheck=_healthcheck(raw.get("healthcheck"), f"{where}.healthcheck"),
         consoles=_consoles((raw.get("x-sandbox") or {}).get("consoles"), f"{where}.x-sandbox"),
+        cpu_shares=_positive_int(raw.get("cpu_shares"), f"{where}.cpu_shares"),
     )
+
+
+def _positive_int(raw: Any, where: str) -> int | None:
+    if raw is None:
+        return None
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        value = 0
+    if value <= 0:
+        raise TopologyError(f"{where}: {raw!r} is not a positive whole number", "write e.g. 2048")
+    return value
 
 
 def _consoles(raw: Any, where: str) -> dict[int, str]:

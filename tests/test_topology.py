@@ -177,3 +177,10 @@ def test_console_naming_an_unknown_service_is_rejected(tmp_path):
     text = COMPOSE.replace("  edge:\n", "  edge:\n    x-sandbox: {consoles: {9090: nowhere}}\n", 1)
     with pytest.raises(TopologyError, match="nowhere"):
         load_topology(write(tmp_path, text), {})
+
+
+def test_cpu_shares_is_read_and_checked(tmp_path):
+    text = COMPOSE.replace("  edge:\n", "  edge:\n    cpu_shares: 2048\n", 1)
+    assert load_topology(write(tmp_path, text), {}).services["edge"].cpu_shares == 2048
+    with pytest.raises(TopologyError, match="cpu_shares"):
+        load_topology(write(tmp_path, text.replace("2048", "lots")), {})

@@ -71,6 +71,8 @@ class ServiceContainer(DockerContainer):
             "network": names[0],
             "networking_config": {names[0]: EndpointConfig("1.41", aliases=[service.name])},
         }
+        if service.cpu_shares is not None:
+            kwargs["cpu_shares"] = service.cpu_shares
         if service.healthcheck:
             hc = service.healthcheck
             kwargs["healthcheck"] = {

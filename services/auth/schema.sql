@@ -91,20 +91,4 @@ CREATE TABLE audit_events (
 );
 CREATE INDEX audit_events_client ON audit_events (client_id, occurred_at);
 
--- services.platform.outbox.OUTBOX_DDL
-CREATE TABLE outbox (
-    id           bigserial PRIMARY KEY,
-    message_id   uuid NOT NULL UNIQUE,
-    type         text NOT NULL,
-    envelope     jsonb NOT NULL,
-    created_at   timestamptz NOT NULL DEFAULT now(),
-    published_at timestamptz
-);
-CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL;
-
--- services.platform.inbox.INBOX_DDL
-CREATE TABLE processed_messages (
-    message_id   uuid PRIMARY KEY,
-    type         text NOT NULL,
-    processed_at timestamptz NOT NULL DEFAULT now()
-);
+-- outbox and processed_messages: services/platform/schema.sql

@@ -1,5 +1,4 @@
 -- monolith: customers and orders. Applied once into a fresh monolith_<env> database.
-SET ROLE monolith;
 
 -- a customer is the auth user (X-User-Id), created on first use
 CREATE TABLE customers (
@@ -31,20 +30,3 @@ CREATE TABLE order_items (
     PRIMARY KEY (order_id, line)
 );
 
-CREATE TABLE outbox (
-    id           bigserial PRIMARY KEY,
-    message_id   uuid NOT NULL UNIQUE,
-    type         text NOT NULL,
-    envelope     jsonb NOT NULL,
-    created_at   timestamptz NOT NULL DEFAULT now(),
-    published_at timestamptz
-);
-CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL;
-
-CREATE TABLE processed_messages (
-    message_id   uuid PRIMARY KEY,
-    type         text NOT NULL,
-    processed_at timestamptz NOT NULL DEFAULT now()
-);
-
-RESET ROLE;

@@ -1,5 +1,4 @@
 -- payments: one row per charged order. Applied once into a fresh payments_<env> database.
-SET ROLE payments;
 
 CREATE TABLE payments (
     id             uuid PRIMARY KEY,
@@ -13,20 +12,3 @@ CREATE TABLE payments (
 );
 CREATE INDEX payments_customer ON payments (customer_id);
 
-CREATE TABLE outbox (
-    id           bigserial PRIMARY KEY,
-    message_id   uuid NOT NULL UNIQUE,
-    type         text NOT NULL,
-    envelope     jsonb NOT NULL,
-    created_at   timestamptz NOT NULL DEFAULT now(),
-    published_at timestamptz
-);
-CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL;
-
-CREATE TABLE processed_messages (
-    message_id   uuid PRIMARY KEY,
-    type         text NOT NULL,
-    processed_at timestamptz NOT NULL DEFAULT now()
-);
-
-RESET ROLE;

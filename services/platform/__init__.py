@@ -23,9 +23,9 @@ Stable API (other services depend on it; change only with their owners):
   (exchange `events`, routing key = type, persistent, message_id, confirmed),
   `await consume(queue, handler, max_attempts=5)` (handler(envelope) async; manual ack;
   failures re-published with backoff, then rejected to the queue's DLX), `await close()`.
-- `outbox`: `OUTBOX_DDL`; `add_event_sync(conn, type, data)` / `await add_event(conn, type,
+- `outbox`: (tables in `services/platform/schema.sql`); `add_event_sync(conn, type, data)` / `await add_event(conn, type,
   data)` inside the caller's transaction; `OutboxRelay(pool, publish).run(stop_event)`.
-- `inbox`: `INBOX_DDL`; `await process_once(pool, envelope, effect) -> bool` (effect(conn,
+- `inbox`: (tables in `services/platform/schema.sql`); `await process_once(pool, envelope, effect) -> bool` (effect(conn,
   envelope) and the message id recorded in one transaction; False for a duplicate);
   `await claim(conn, envelope)`.
 - `metrics`: `instrument_fastapi(app, service)`, `instrument_flask(app, service)` (trace

@@ -82,7 +82,7 @@ class Broker:
         self._exchange: aio_pika.abc.AbstractExchange | None = None
         self._consumers: list[str] = []
 
-    async def connect(self, deadline: float = 30.0) -> None:
+    async def connect(self, deadline: float = 120.0) -> None:
         """Connect (retrying until `deadline` seconds) and open the confirm channel."""
         loop = asyncio.get_running_loop()
         end = loop.time() + deadline
@@ -100,7 +100,7 @@ class Broker:
                     raise ConnectionError(f"broker {self._settings.broker_host} unreachable: {exc}") from exc
                 log.warning("broker.connect_retry", error=str(exc))
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
+                delay = min(delay * 2, 0.5)  # a refused connect is cheap: notice the broker soon
         self._channel = await self._connection.channel(publisher_confirms=True)
         self._exchange = await self._channel.get_exchange(EXCHANGE, ensure=True)
         log.info("broker.connected", host=self._settings.broker_host)

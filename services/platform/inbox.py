@@ -17,14 +17,6 @@ from typing import Any
 from .broker import Envelope
 from .logging import get_logger
 
-INBOX_DDL = """
-CREATE TABLE processed_messages (
-    message_id   uuid PRIMARY KEY,
-    type         text NOT NULL,
-    processed_at timestamptz NOT NULL DEFAULT now()
-);
-"""
-
 CLAIM_SQL = (
     "INSERT INTO processed_messages (message_id, type) VALUES (%s, %s) "
     "ON CONFLICT (message_id) DO NOTHING RETURNING message_id"

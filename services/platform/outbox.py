@@ -1,6 +1,6 @@
 """Transactional outbox: events written in the caller's transaction, relayed to the broker.
 
-Schema (include in the service's schema.sql, see `OUTBOX_DDL`). The relay locks a batch
+Schema: `services/platform/schema.sql`, in every service's database. The relay locks a batch
 of unpublished rows with `FOR UPDATE SKIP LOCKED` (so several relays never publish the
 same row), publishes them in id order with confirms, then marks them published in the
 same transaction. A failed publish stops the batch: later rows wait, order is kept.
@@ -18,18 +18,6 @@ from psycopg.types.json import Jsonb
 
 from .broker import Envelope, make_envelope
 from .logging import get_logger
-
-OUTBOX_DDL = """
-CREATE TABLE outbox (
-    id           bigserial PRIMARY KEY,
-    message_id   uuid NOT NULL UNIQUE,
-    type         text NOT NULL,
-    envelope     jsonb NOT NULL,
-    created_at   timestamptz NOT NULL DEFAULT now(),
-    published_at timestamptz
-);
-CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL;
-"""
 
 INSERT_SQL = "INSERT INTO outbox (message_id, type, envelope) VALUES (%s, %s, %s)"
 SELECT_BATCH_SQL = (

@@ -1,5 +1,4 @@
 -- webhooks: subscriptions, deliveries and received alerts. Applied once into webhooks_<env>.
-SET ROLE webhooks;
 
 CREATE TABLE subscriptions (
     id          uuid PRIMARY KEY,
@@ -44,20 +43,3 @@ CREATE TABLE alerts (
     receiver    text
 );
 
-CREATE TABLE outbox (
-    id           bigserial PRIMARY KEY,
-    message_id   uuid NOT NULL UNIQUE,
-    type         text NOT NULL,
-    envelope     jsonb NOT NULL,
-    created_at   timestamptz NOT NULL DEFAULT now(),
-    published_at timestamptz
-);
-CREATE INDEX outbox_unpublished ON outbox (id) WHERE published_at IS NULL;
-
-CREATE TABLE processed_messages (
-    message_id   uuid PRIMARY KEY,
-    type         text NOT NULL,
-    processed_at timestamptz NOT NULL DEFAULT now()
-);
-
-RESET ROLE;

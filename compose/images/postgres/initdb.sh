@@ -51,12 +51,12 @@ for role in $ROLES; do
     db="${role}_${env}"
     psql_pg -d postgres -c "CREATE DATABASE \"$db\" OWNER \"$role\" STRATEGY FILE_COPY"
     psql_pg -d "$db" -c "REVOKE ALL ON DATABASE \"$db\" FROM PUBLIC"
-    for sql in schema seed; do
-      file="$CONTEXT/services/$role/$sql.sql"
+    for sql in platform/schema "$role/schema" "$role/seed"; do
+      file="$CONTEXT/services/$sql.sql"
       if [ -f "$file" ]; then
         # as the service's role, so that it owns its tables
         psql_pg -d "$db" -1 -c "SET ROLE \"$role\"" -f "$file" >/dev/null
-        echo "applied services/$role/$sql.sql to $db"
+        echo "applied services/$sql.sql to $db"
       fi
     done
   done
