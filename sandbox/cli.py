@@ -1,4 +1,4 @@
-"""The ``sandbox`` command: ``up | down | status | logs`` (and ``images`` when available).
+"""The ``sandbox`` command: ``up | down | status | logs | images``.
 
 Every ``SandboxError`` ends as one line on stderr and a non-zero exit; Ctrl-C and
 SIGTERM during ``up`` tear the run down (exit 130 / 143).
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sandbox.errors import SandboxError
+from sandbox.images.cli import register as register_images
 from sandbox.progress import ConsoleProgress
 
 
@@ -75,7 +76,9 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sandbox", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="sandbox", description="The whole system in containers, on this machine."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="start the whole topology (detached)")
     up.add_argument("--env", choices=("dev", "test", "production"), default="dev")
@@ -97,12 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("-f", "--follow", action="store_true")
     logs.add_argument("--tail", type=int, default=None)
     logs.set_defaults(func=cmd_logs)
-    try:
-        from sandbox.images.cli import register
-    except ImportError:
-        pass
-    else:
-        register(sub)
+    register_images(sub)
     return parser
 
 

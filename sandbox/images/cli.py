@@ -1,15 +1,10 @@
-"""``sandbox images build [RECIPE ...] [--force]`` and ``sandbox images ls``.
-
-The lead wires ``register`` into ``sandbox/cli.py``; meanwhile this module runs alone:
-``python -m sandbox.images.cli build postgres``.
-"""
+"""``sandbox images build [RECIPE ...] [--force]`` and ``sandbox images ls``: the
+subcommands that ``sandbox/cli.py`` adds through ``register``."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 
-from sandbox.errors import SandboxError
 from sandbox.images.builder import ensure_images, list_images
 from sandbox.images.recipes import RECIPES
 from sandbox.progress import ConsoleProgress
@@ -42,21 +37,3 @@ def cmd_ls(args: argparse.Namespace) -> int:
     for row in rows:
         print(f"{row['recipe']:<24} {row['tag']:<40} {row['size_mb']:>8}  {row['current']}")
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="sandbox")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["images", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return args.func(args)
-    except SandboxError as exc:
-        print(exc.one_line(), file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted; provisioning containers removed", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())
