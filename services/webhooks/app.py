@@ -14,6 +14,7 @@ from services.platform.logging import get_logger
 from services.platform.problem import ProblemError
 
 from . import store
+from .egress import DestinationRefused, EgressGuard
 
 log = get_logger()
 EVENT_PATTERN = r"^(\*|[a-z][a-z0-9_]*(\.[a-z0-9_]+)*(\.\*)?)$"
@@ -45,11 +46,16 @@ class SubscriptionIn(BaseModel):
 
 
 app = create_app("webhooks", broker=True)
+egress = EgressGuard.from_env()
 
 
 @app.post("/v1/webhooks/subscriptions", status_code=201)
 async def subscription_create(body: SubscriptionIn, identity: IdentityDep,
                               res: ResourcesDep) -> dict[str, Any]:
+    try:
+        await egress.check(body.url)
+    except DestinationRefused as exc:
+        raise ProblemError(422, "Unprocessable Entity", f"url refused: {exc}") from None
     async with res.pool.connection() as conn:
         sub = await store.create_subscription(conn, identity.user_id, body.url, body.events)
     log.info("subscription.created", subscription_id=str(sub["id"]), customer_id=identity.user_id)

@@ -17,6 +17,7 @@ from services.platform.logging import get_logger
 from services.platform.tracing import trace_context
 
 from . import store
+from .egress import DestinationRefused, EgressGuard
 from .signing import canonical_body, sign
 
 MAX_ATTEMPTS = 5
@@ -51,8 +52,15 @@ def build_request(delivery_id: str, event: dict[str, Any], secret: str) -> tuple
 
 
 async def attempt(client: httpx.AsyncClient, url: str, body: bytes,
-                  headers: dict[str, str]) -> tuple[bool, int | None, str | None]:
-    """POST once; (delivered, status code, error). Any 2xx is delivered."""
+                  headers: dict[str, str],
+                  guard: EgressGuard | None = None) -> tuple[bool, int | None, str | None]:
+    """POST once; (delivered, status code, error). Any 2xx is delivered. A destination
+    the guard refuses is not contacted at all."""
+    try:
+        if guard is not None:
+            await guard.check(url)
+    except DestinationRefused as exc:
+        return False, None, f"destination refused: {exc}"[:500]
     try:
         resp = await client.post(url, content=body, headers=headers, timeout=TIMEOUT_S)
     except httpx.HTTPError as exc:
@@ -66,8 +74,10 @@ class Dispatcher:
     """Background task delivering due deliveries; `wake()` after new rows are committed."""
 
     def __init__(self, pool: Any, secret: str, client: httpx.AsyncClient | None = None, *,
-                 poll_interval: float = 0.5, batch: int = 10) -> None:
+                 poll_interval: float = 0.5, batch: int = 10,
+                 guard: EgressGuard | None = None) -> None:
         self._pool = pool
+        self._guard = guard if guard is not None else EgressGuard.from_env()
         self._secret = secret
         self._client = client or httpx.AsyncClient(follow_redirects=False)
         self._poll = poll_interval
@@ -95,7 +105,7 @@ class Dispatcher:
         event = row["body"]
         with trace_context(event.get("trace_id")):
             body, headers = build_request(delivery_id, event, self._secret)
-            ok, code, error = await attempt(self._client, row["url"], body, headers)
+            ok, code, error = await attempt(self._client, row["url"], body, headers, self._guard)
             number = int(row["attempts"]) + 1
             give_up = not ok and number >= MAX_ATTEMPTS
             async with self._pool.connection() as conn:

@@ -4,15 +4,38 @@ import hmac
 import json
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from services.platform.config import Settings
 from services.platform.fakes import FakeAsyncPool
 from services.platform.resources import Resources
+from services.webhooks import app as app_module
 from services.webhooks import store
 from services.webhooks.app import app
 from services.webhooks.delivery import MAX_ATTEMPTS, Dispatcher, backoff, build_request
+from services.webhooks.egress import EgressGuard
 from services.webhooks.signing import canonical_body, sign, verify
+
+PRIVATE = "172.30.0.0/16"
+NAMES = {"sub": ["203.0.113.5"], "x": ["203.0.113.6"], "postgres": ["172.30.0.7"],
+         "localhost": ["127.0.0.1"]}
+
+
+async def fake_resolve(host, port):
+    if host not in NAMES:
+        raise OSError("no such name")
+    return NAMES[host]
+
+
+def guard():
+    return EgressGuard(PRIVATE, resolver=fake_resolve)
+
+
+@pytest.fixture(autouse=True)
+def no_real_dns(monkeypatch):
+    monkeypatch.setattr(app_module, "egress", guard())
+
 
 EVENT = {"id": "11111111-1111-1111-1111-111111111111", "type": "order.paid",
          "occurred_at": "2026-01-01T00:00:00+00:00", "trace_id": "a" * 32,
@@ -51,7 +74,7 @@ def delivery_pool(received_status):
 def run_dispatch(pool, handler):
     async def go():
         client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-        dispatcher = Dispatcher(pool, "s3cret", client)
+        dispatcher = Dispatcher(pool, "s3cret", client, guard=guard())
         n = await dispatcher.deliver_due()
         await client.aclose()
         return n
@@ -137,3 +160,28 @@ def test_alertmanager_payload_is_stored():
     [(_, params)] = pool.conn.sql_matching("INSERT INTO alerts")
     assert params[0] == "ServiceDown" and params[1] == "firing"
     assert client.post("/internal/alerts", json=[1]).status_code == 422
+
+
+@pytest.mark.parametrize("url", ["http://postgres:5432/", "http://localhost:8000/x",
+                                 "http://nowhere/hook"])
+def test_a_subscription_into_the_private_network_is_refused(url):
+    client, pool = api()
+    r = client.post("/v1/webhooks/subscriptions", json={"url": url, "events": ["order.paid"]},
+                    headers={"X-User-Id": "u1"})
+    assert r.status_code == 422 and "refused" in r.json()["detail"]
+    assert pool.conn.sql_matching("INSERT INTO subscriptions") == []
+
+
+def test_a_delivery_into_the_private_network_is_never_sent():
+    sent = []
+
+    def handler(request):
+        sent.append(request)
+        return httpx.Response(200)
+
+    from services.webhooks.delivery import attempt
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    ok, code, error = asyncio.run(attempt(client, "http://postgres:5432/", b"{}", {}, guard()))
+    assert (ok, code, sent) == (False, None, [])
+    assert "private network" in error
