@@ -19,7 +19,16 @@ from sandbox.images.base import ensure_base
 from sandbox.images.context import build_context
 from sandbox.images.packages import ensure_packages_image
 from sandbox.images.paths import cache_dir, project_root
-from sandbox.images.recipes import BASE, RECIPES, SUITE, Recipe, base_tag, image_hash, image_tag
+from sandbox.images.recipes import (
+    BASE,
+    RECIPES,
+    SUITE,
+    Recipe,
+    base_tag,
+    image_hash,
+    image_tag,
+    packages_tag,
+)
 from sandbox.progress import Progress
 
 PARALLEL_BUILDS = 2
@@ -163,6 +172,36 @@ def list_images() -> list[dict[str, str]]:
     return sorted(rows, key=lambda r: (r["recipe"], r["tag"]))
 
 
+def current_tags(root: Path | None = None) -> set[str]:
+    """Every tag the current inputs give: base, each recipe's packages image and image."""
+    tags = {base_tag()}
+    for name in RECIPES:
+        if name == BASE:
+            continue
+        recipe = Recipe.load(name, root or project_root())
+        tags |= {packages_tag(recipe), image_tag(recipe)}
+    return tags
+
+
+def prune_images(progress: Progress, root: Path | None = None) -> list[str]:
+    """Remove the builder's tags that the current inputs no longer give (superseded
+    builds), except those a container still uses; returns the removed tags."""
+    api = dockerapi.client()
+    keep = current_tags(root)
+    in_use = {c.image.id for c in api.containers.list(all=True)}
+    removed = []
+    for image in api.images.list(filters={"label": "sandbox.inputs"}):
+        if image.id in in_use:
+            continue
+        for tag in image.tags:
+            if tag in keep:
+                continue
+            progress.step("prune", f"removing {tag}")
+            api.images.remove(tag)
+            removed.append(tag)
+    return removed
+
+
 def _safe_expected(recipe: str) -> str:
     try:
         return expected_tag(recipe)
@@ -170,4 +209,4 @@ def _safe_expected(recipe: str) -> str:
         return ""
 
 
-__all__ = ["ensure_images", "expected_tag", "list_images"]
+__all__ = ["current_tags", "ensure_images", "expected_tag", "list_images", "prune_images"]

@@ -1,11 +1,11 @@
-"""``sandbox images build [RECIPE ...] [--force]`` and ``sandbox images ls``: the
-subcommands that ``sandbox/cli.py`` adds through ``register``."""
+"""``sandbox images build [RECIPE ...] [--force]``, ``sandbox images ls`` and
+``sandbox images prune``: the subcommands that ``sandbox/cli.py`` adds through ``register``."""
 
 from __future__ import annotations
 
 import argparse
 
-from sandbox.images.builder import ensure_images, list_images
+from sandbox.images.builder import ensure_images, list_images, prune_images
 from sandbox.images.recipes import RECIPES
 from sandbox.progress import ConsoleProgress
 
@@ -21,6 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.set_defaults(func=cmd_build)
     ls = sub.add_parser("ls", help="list the images built by sandbox")
     ls.set_defaults(func=cmd_ls)
+    prune = sub.add_parser("prune", help="remove superseded builds (tags the inputs no longer give)")
+    prune.set_defaults(func=cmd_prune)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -36,4 +38,10 @@ def cmd_ls(args: argparse.Namespace) -> int:
     print(f"{'RECIPE':<24} {'TAG':<40} {'SIZE MB':>8}  CURRENT")
     for row in rows:
         print(f"{row['recipe']:<24} {row['tag']:<40} {row['size_mb']:>8}  {row['current']}")
+    return 0
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    removed = prune_images(ConsoleProgress())
+    print(f"removed {len(removed)} superseded image tag(s)")
     return 0
