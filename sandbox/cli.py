@@ -65,6 +65,33 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ssh(args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+
+    from sandbox.runtime import Sandbox
+    from sandbox.runtime.ssh import BASTION, ssh_command
+    from sandbox.topology import compose_file, load_topology
+
+    sb = Sandbox.attach()
+    topo = load_topology(compose_file(), {})
+    reachable = sorted(
+        name for name, svc in topo.services.items() if "SSH_AUTHORIZED_KEYS" in svc.environment
+    )
+    if args.target not in reachable:
+        raise SandboxError(
+            f"service {args.target!r} has no SSH server",
+            f"use one of {', '.join(reachable)} (through the bastion)",
+        )
+    key = Path(sb.state.ssh_private_key or "")
+    argv = ssh_command(
+        key, key.parent / "known_hosts", bastion_port=sb.host_port(BASTION, 22),
+        target=args.target, command=args.command,
+    )
+    os.execvp(argv[0], argv)  # the terminal is ssh's from here on
+    return 0  # not reached
+
+
 def cmd_logs(args: argparse.Namespace) -> int:
     from sandbox.runtime import Sandbox
 
@@ -100,6 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("-f", "--follow", action="store_true")
     logs.add_argument("--tail", type=int, default=None)
     logs.set_defaults(func=cmd_logs)
+    ssh = sub.add_parser("ssh", help="an SSH session through the bastion (key only)")
+    ssh.add_argument("target", nargs="?", default="bastion", help="bastion (default) or monolith")
+    ssh.add_argument("command", nargs=argparse.REMAINDER, help="a command to run instead of a shell")
+    ssh.set_defaults(func=cmd_ssh)
     register_images(sub)
     return parser
 
