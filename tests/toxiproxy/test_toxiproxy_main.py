@@ -94,3 +94,25 @@ def test_a_bad_config_env_exits_with_an_error_line(monkeypatch):
     assert result.returncode == 2
     last = json.loads(result.stdout.splitlines()[-1])
     assert last["event"] == "config_failed" and last["config"] == "$LINKS_UNDER_TEST"
+
+
+# Python before 3.11.5 (Debian bookworm's 3.11.2, the python image's) starts reading a
+# transport that connection_made paused: emulated here by a pause_reading that does nothing.
+OLD_ASYNCIO = (
+    "import asyncio.selector_events as s\n"
+    "s._SelectorSocketTransport.pause_reading = lambda self: None"
+)
+
+
+def test_bytes_a_client_sends_before_the_upstream_connects_are_forwarded(echo: EchoServer):
+    server = ServerProcess(preamble=OLD_ASYNCIO)
+    try:
+        proxy = httpx.post(
+            f"{server.url}/proxies", json={"name": "early", "upstream": echo.upstream}
+        ).json()
+        for _ in range(3):
+            with connect(proxy["listen"]) as sock:
+                sock.sendall(b"first bytes")  # at once, as AMQP and PostgreSQL clients do
+                assert recv_exactly(sock, 11) == b"first bytes"
+    finally:
+        assert server.stop() == 0
