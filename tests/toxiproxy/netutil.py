@@ -21,8 +21,8 @@ class ServerProcess:
         """``preamble``: Python run first in the server's process (to emulate a runtime)."""
         entry = ["-m", "sandbox.toxiproxy"]
         if preamble is not None:
-            entry = ["-c", f"{preamble}\nimport runpy\n"
-                     "runpy.run_module('sandbox.toxiproxy', run_name='__main__')"]
+            code = f"{preamble}\nimport runpy\nrunpy.run_module('sandbox.toxiproxy', run_name='__main__')"
+            entry = ["-c", code]
         self.process = subprocess.Popen(
             [
                 sys.executable,
