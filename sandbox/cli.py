@@ -34,6 +34,34 @@ def _print_status(rows: list[dict[str, str]], run_id: str, env: str) -> None:
         print("  ".join(row[k].ljust(widths[k]) for k in widths) + "  " + row["url"])
 
 
+def _toxics_text(toxics: list[dict[str, Any]] | None) -> str:
+    """``latency_downstream=latency/downstream(latency=300)`` per toxic, or ``-``."""
+    parts = []
+    for t in toxics or []:
+        attrs = ",".join(f"{k}={v}" for k, v in sorted((t.get("attributes") or {}).items()))
+        parts.append(f"{t.get('name')}={t.get('type')}/{t.get('stream')}({attrs})")
+    return " ".join(parts) or "-"
+
+
+def _print_links(links: list[dict[str, Any]], run_id: str) -> None:
+    print(f"run {run_id}: {len(links)} links")
+    rows = [
+        {
+            "name": str(link["name"]),
+            "listen": str(link["listen"]),
+            "upstream": str(link["upstream"]),
+            "enabled": "yes" if link["enabled"] else "NO",
+            "toxics": _toxics_text(link["toxics"]),
+        }
+        for link in links
+    ]
+    header = {"name": "LINK", "listen": "LISTEN", "upstream": "UPSTREAM", "enabled": "ENABLED",
+              "toxics": "TOXICS"}
+    widths = {k: max([len(header[k])] + [len(r[k]) for r in rows]) for k in header}
+    for row in [header, *rows]:
+        print("  ".join(row[k].ljust(widths[k]) for k in header).rstrip())
+
+
 def cmd_up(args: argparse.Namespace) -> int:
     from sandbox.runtime import Sandbox
 
@@ -57,6 +85,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     from sandbox.runtime import Sandbox
 
     sb = Sandbox.attach()
+    if args.links:
+        links = sb.links()
+        if args.json:
+            print(json.dumps({"run_id": sb.run_id, "links": links}, indent=2))
+        else:
+            _print_links(links, sb.run_id)
+        return 0
     rows = sb.status()
     if args.json:
         print(json.dumps({"run_id": sb.run_id, "env": sb.env, "services": rows}, indent=2))
@@ -119,8 +154,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="also remove runs still owned by a live process (a pytest session)",
     )
     down.set_defaults(func=cmd_down)
-    status = sub.add_parser("status", help="services, state, health, host URLs")
+    status = sub.add_parser("status", help="services, state, health, host URLs (or --links)")
     status.add_argument("--json", action="store_true")
+    status.add_argument(
+        "--links", action="store_true",
+        help="the links through the proxy: listen, upstream, enabled, toxics",
+    )
     status.set_defaults(func=cmd_status)
     logs = sub.add_parser("logs", help="a service's output")
     logs.add_argument("service")

@@ -1,7 +1,9 @@
 """The compose file as a typed, frozen model: services, networks, dependencies, secrets.
 
     load_topology(path, variables) -> Topology
-      YAML (anchors, merge keys) -> interpolate ${VAR} in every string value -> validate
+      YAML (anchors, merge keys) -> links (x-sandbox.links, sandbox/links.py): a port
+      each, their variables -> interpolate ${VAR} in every string value (each service
+      also sees its own LINK_TO_<TARGET>_*) -> validate
 
 Interpolation follows compose: ``${VAR}`` and ``$VAR`` (empty when unset),
 ``${VAR:-default}`` (default when unset or empty), ``${VAR-default}`` (default when unset),
@@ -22,7 +24,9 @@ from typing import Any
 
 import yaml
 
+from sandbox import links as L
 from sandbox.errors import TopologyError
+from sandbox.links import Link, ProxySpec
 
 CONDITIONS = ("service_started", "service_healthy", "service_completed_successfully")
 _VAR = re.compile(
@@ -90,6 +94,17 @@ class Topology:
     networks: Mapping[str, Network]
     secrets: Mapping[str, str]
     name: str | None = None
+    links: tuple[Link, ...] = ()  # x-sandbox.links of every service, in name order
+    proxy: ProxySpec | None = None  # x-sandbox.proxy: the service the links go through
+
+    def link(self, name: str) -> Link:
+        """The link called ``name`` (``catalog->postgres``)."""
+        for link in self.links:
+            if link.name == name:
+                return link
+        raise TopologyError(
+            f"{self.path}: no link {name!r}", f"use one of {[x.name for x in self.links]}"
+        )
 
     def waves(self) -> list[list[str]]:
         """Start order: each wave depends only on earlier waves (sorted for stability)."""
@@ -344,6 +359,43 @@ def _validate(topo: Topology) -> None:
             del remaining[n]
 
 
+def _links(
+    raw: dict[str, Any], variables: Mapping[str, str], path: Path
+) -> tuple[ProxySpec | None, tuple[Link, ...]]:
+    """``x-sandbox.proxy`` and every service's ``x-sandbox.links``, ports allocated."""
+    top = raw.get("x-sandbox") or {}
+    proxy = L.parse_proxy(
+        _interpolate_tree(top.get("proxy"), variables, f"{path}: x-sandbox.proxy")
+        if isinstance(top, dict) else None,
+        f"{path}: x-sandbox.proxy",
+    )
+    declared = {}
+    for name, spec in raw["services"].items():
+        ext = spec.get("x-sandbox") if isinstance(spec, dict) else None
+        if isinstance(ext, dict) and ext.get("links") is not None:
+            where = f"{path}: services.{name}.x-sandbox.links"
+            declared[str(name)] = L.parse_links(
+                _interpolate_tree(ext["links"], variables, where), where
+            )
+    links = L.allocate(declared, proxy or ProxySpec(""))
+    L.validate(links, proxy, (str(n) for n in raw["services"]), path)
+    return proxy, links
+
+
+def _check_link_references(
+    name: str, raw: Any, variables: Mapping[str, str], path: Path
+) -> None:
+    """A ``LINK_*`` variable that names no link is a mistake, not an empty string."""
+    for var in sorted(L.references(raw)):
+        if var not in variables:
+            target = var.removeprefix("LINK_TO_").rsplit("_", 1)[0].lower()
+            raise TopologyError(
+                f"{path}: services.{name} uses ${{{var}}}, which names no link of the topology",
+                f"declare the link in services.{name}.x-sandbox.links (e.g. \"{target}:PORT\")"
+                if var.startswith("LINK_TO_") else "fix the variable name",
+            )
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
         doc = yaml.safe_load(path.read_text())
@@ -368,14 +420,29 @@ def load_topology(path: Path, variables: Mapping[str, str] | None = None) -> Top
     path = Path(path)
     raw = _read_yaml(path)
     variables = os.environ if variables is None else variables
+    proxy, links = _links(raw, variables, path)
+    variables = {**variables, **L.link_variables(links, proxy)}
     doc = {
         k: (_interpolate_tree(v, variables, f"{path}: {k}") if not k.startswith("x-") else v)
         for k, v in raw.items()
+        if k != "services"
     }
+    doc["services"] = {}
+    for n, s in raw["services"].items():
+        scoped = {**variables, **L.local_variables(links, str(n), proxy)}
+        _check_link_references(str(n), s, scoped, path)
+        doc["services"][n] = _interpolate_tree(s, scoped, f"{path}: services.{n}")
     services = {
         str(n): _with_port_variables(_service(str(n), s, path), raw["services"].get(n))
         for n, s in doc["services"].items()
     }
+    if proxy is not None:  # a service with links starts once the proxy is healthy
+        for link in links:
+            deps = services[link.source].depends_on
+            if proxy.service not in deps:
+                services[link.source] = replace(
+                    services[link.source], depends_on={**deps, proxy.service: "service_healthy"}
+                )
     networks_raw = doc.get("networks") or {}
     if not isinstance(networks_raw, dict):
         raise TopologyError(f"{path}: networks must be a mapping", "see the compose spec")
@@ -387,7 +454,8 @@ def load_topology(path: Path, variables: Mapping[str, str] | None = None) -> Top
         networks.setdefault("default", Network("default"))
     secrets = ((raw.get("x-sandbox") or {}).get("secrets")) or {}
     topo = Topology(
-        path, services, networks, {str(k): str(v) for k, v in secrets.items()}, doc.get("name")
+        path, services, networks, {str(k): str(v) for k, v in secrets.items()}, doc.get("name"),
+        links, proxy,
     )
     _validate(topo)
     return topo

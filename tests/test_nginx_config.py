@@ -1,7 +1,7 @@
 """The gateway's nginx config, run for real on 127.0.0.1 against a fake auth and backend.
 
 Skipped when no nginx binary is installed. The template is rendered the way the image
-renders it (only `${PRIVATE_SUBNET}`), then the test-only changes are: upstream hosts
+renders it (`${PRIVATE_SUBNET}` and the `${<SERVICE>_UPSTREAM}` links), then the test-only changes are: upstream hosts
 point at the fake server, the listen port is ephemeral, and paths go to a temp dir.
 """
 
@@ -31,6 +31,8 @@ NGINX = shutil.which("nginx") or next(
     (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None)
 pytestmark = pytest.mark.skipif(NGINX is None, reason="no nginx binary on this machine")
 
+UPSTREAMS = ("AUTH_UPSTREAM", "MONOLITH_UPSTREAM", "CATALOG_UPSTREAM", "PAYMENTS_UPSTREAM",
+             "WEBHOOKS_UPSTREAM")
 GOOD_KEY, GOOD_TOKEN = "good-key", "good-token"
 DOWN_KEY = "db-down-key"
 PROBLEM = "application/problem+json"
@@ -103,14 +105,15 @@ class Gateway:
 def render(tmp: Path, subnet: str, port: int, upstream_port: int, dead_port: int) -> Path:
     """Render the template as the image does, then apply the test-only changes."""
     text = (NGINX_DIR / "gateway.conf.template").read_text()
-    assert "${" not in text.replace("${PRIVATE_SUBNET}", ""), "only PRIVATE_SUBNET is templated"
+    templated = set(re.findall(r"\$\{(\w+)\}", text))
+    assert templated == {"PRIVATE_SUBNET", *UPSTREAMS}, "only these are templated (entrypoint.sh)"
     text = text.replace("${PRIVATE_SUBNET}", subnet)
+    for name in UPSTREAMS:  # the links, as the runtime sets them; here the fake upstream
+        dead = name == "WEBHOOKS_UPSTREAM"
+        text = text.replace(f"${{{name}}}", f"127.0.0.1:{dead_port if dead else upstream_port}")
     text = text.replace("listen 8080 default_server;", f"listen 127.0.0.1:{port} default_server;")
-    text = re.sub(r"listen (9090|9093|15672);", lambda m: f"listen 127.0.0.1:{_free_port()};", text)
-    text, count = re.subn(r"set \$(\w+)_upstream\s+[\w-]+:8000;",
-                          lambda m: f"set ${m.group(1)}_upstream 127.0.0.1:"
-                          f"{dead_port if m.group(1) == 'webhooks' else upstream_port};", text)
-    assert count == 5
+    text = re.sub(r"listen (9090|9093|15672|8474);",
+                  lambda m: f"listen 127.0.0.1:{_free_port()};", text)
     text = text.replace("/var/lib/nginx/auth-cache", str(tmp / "auth-cache"))
     temp_paths = "".join(f"{name}_temp_path {tmp / name};\n"
                          for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))

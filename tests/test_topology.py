@@ -164,10 +164,12 @@ def test_project_compose_publishes_consoles_through_the_gateway():
 
     topo = load_topology(compose_file(), {})
     gateway = topo.services["gateway"]
-    assert gateway.consoles == {9090: "prometheus", 9093: "alertmanager", 15672: "broker"}
+    assert gateway.consoles == {
+        9090: "prometheus", 9093: "alertmanager", 15672: "broker", 8474: "toxiproxy"
+    }
     published = {p.container_port for p in gateway.ports}
     assert set(gateway.consoles) <= published
-    for name in ("postgres", "broker", "cache", "prometheus", "alertmanager"):
+    for name in ("postgres", "broker", "cache", "prometheus", "alertmanager", "toxiproxy"):
         assert topo.services[name].networks == ("private",)
         assert topo.services[name].ports == ()
     assert topo.networks["private"].internal

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 import docker
+import requests
 from filelock import FileLock
 
 from sandbox.errors import AlreadyRunning, NotRunning, SandboxError
@@ -266,6 +267,30 @@ class Sandbox:
     def network_gateway_ip(self, network: str) -> str:
         """The gateway IP of ``network`` (the host, as containers on it see it)."""
         return self.state.networks[network]["gateway"]
+
+    @property
+    def proxy_url(self) -> str:
+        """``http://127.0.0.1:PORT`` of the links' proxy API (Toxiproxy 2.x REST API)."""
+        if not self.state.proxy:
+            raise NotRunning(
+                f"run {self.run_id} has no links proxy", "declare x-sandbox.proxy in the compose file"
+            )
+        return self.url(self.state.proxy)
+
+    def links(self) -> list[dict[str, Any]]:
+        """Every link as the proxy reports it now: name, listen, upstream, enabled, toxics."""
+        url = f"{self.proxy_url}/proxies"
+        try:
+            response = requests.get(url, timeout=5)
+            response.raise_for_status()
+            proxies = response.json()
+        except (requests.RequestException, ValueError) as e:
+            raise NotRunning(
+                f"the links proxy does not answer at {url} ({type(e).__name__})",
+                f"check it with `sandbox status` and `sandbox logs {self.state.proxy}`",
+            ) from None
+        keys = ("name", "listen", "upstream", "enabled", "toxics")
+        return [{k: p.get(k) for k in keys} for _, p in sorted(proxies.items())]
 
     def status(self) -> list[dict[str, str]]:
         """One row per container: service, state, health, url."""

@@ -127,6 +127,7 @@ def start_run(
         ssh_private_key=str(key_path),
         ssh_public_key=public_key,
         compose_file=str(plan.compose_file),
+        proxy=topo.proxy.service if topo.proxy else None,
     )
     read_ports(client, topo, plan.project, plan.run_id, state)
     return state

@@ -27,6 +27,7 @@ class RunState:
     ssh_private_key: str | None = None
     ssh_public_key: str | None = None
     compose_file: str | None = None
+    proxy: str | None = None  # the service every link goes through (x-sandbox.proxy)
 
 
 def runs_dir(project_root: Path) -> Path:

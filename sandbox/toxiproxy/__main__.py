@@ -1,9 +1,14 @@
-"""``python -m sandbox.toxiproxy --host 0.0.0.0 --port 8474 [--config populate.json]``."""
+"""``python -m sandbox.toxiproxy --host 0.0.0.0 --port 8474 [--config populate.json]``.
+
+``--config-env NAME`` reads the populate JSON from the environment variable NAME instead
+(how the sandbox passes its links to the proxy's container).
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 
 from sandbox.toxiproxy import errors, logs
@@ -19,6 +24,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="API address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8474, help="API port; 0 picks a free one")
     parser.add_argument("--config", help="a populate JSON file of proxies to create at start")
+    parser.add_argument(
+        "--config-env", metavar="NAME", help="an environment variable holding populate JSON"
+    )
     parser.add_argument("--log-level", default="info", choices=sorted(logs.LEVELS))
     return parser.parse_args(argv)
 
@@ -26,13 +34,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 async def run(args: argparse.Namespace) -> int:
     server = ToxiproxyServer()
     await server.start(args.host, args.port)
-    if args.config:
-        try:
+    try:
+        if args.config:
             await server.populate_file(args.config)
-        except errors.ApiError as exc:
-            log("config_failed", level="error", config=args.config, error=exc.message)
-            await server.close()
-            return 2
+        if args.config_env:
+            text = os.environ.get(args.config_env, "")
+            await server.populate_text(text, f"${args.config_env}")
+    except errors.ApiError as exc:
+        log("config_failed", level="error", config=args.config or f"${args.config_env}",
+            error=exc.message)
+        await server.close()
+        return 2
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -46,6 +46,11 @@ class SocketEndpoint(asyncio.BufferedProtocol):
         self.link_in: Link | None = None  # writes to this socket
         self.connection: Connection | None = None
         self.closed = False
+        # read before its link exists: Python before 3.11.5 (Debian bookworm's 3.11.2)
+        # starts reading a transport that connection_made paused, so a client's first
+        # bytes can arrive while the upstream connection is still being opened
+        self.early: bytearray | None = None
+        self.early_eof = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -61,11 +66,26 @@ class SocketEndpoint(asyncio.BufferedProtocol):
     def buffer_updated(self, nbytes: int) -> None:
         if self.link_out is not None:
             self.link_out.feed(_ReadBuffer.view[:nbytes])
+        else:
+            self.early = (self.early or bytearray()) + _ReadBuffer.view[:nbytes]
 
     def eof_received(self) -> bool:
         if self.link_out is not None:
             self.link_out.feed_eof()
+        else:
+            self.early_eof = True
         return True  # the socket closes when the other direction has finished
+
+    def feed_early(self) -> None:
+        """Hand what was read before the link existed to the link, once it exists."""
+        if self.link_out is None:
+            return
+        if self.early:
+            data, self.early = self.early, None
+            self.link_out.feed(memoryview(bytes(data)))
+        if self.early_eof:
+            self.early_eof = False
+            self.link_out.feed_eof()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -239,6 +259,8 @@ class Proxy:
             client.abort()
             return
         self.connections.add(Connection(self, client, upstream))
+        client.feed_early()
+        upstream.feed_early()
         client.set_reading(True)
         log(
             "client_accepted",

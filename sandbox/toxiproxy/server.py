@@ -41,11 +41,19 @@ class ToxiproxyServer:
     async def populate_file(self, path: str | Path) -> int:
         """Create the proxies of a populate JSON file (as ``POST /populate``)."""
         try:
-            body = json.loads(Path(path).read_text())
-        except (OSError, ValueError) as exc:
+            text = Path(path).read_text()
+        except OSError as exc:
             raise errors.ApiError(f"cannot read config {path}: {exc}", 400) from None
+        return await self.populate_text(text, str(path))
+
+    async def populate_text(self, text: str, source: str) -> int:
+        """Create the proxies of a populate JSON document; ``source`` names it in logs."""
+        try:
+            body = json.loads(text)
+        except ValueError as exc:
+            raise errors.ApiError(f"cannot read config {source}: {exc}", 400) from None
         proxies = await self.collection.populate(body)
-        log("populated", config=str(path), proxies=len(proxies))
+        log("populated", config=source, proxies=len(proxies))
         return len(proxies)
 
     async def serve_forever(self) -> None:

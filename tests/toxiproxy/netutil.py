@@ -17,12 +17,16 @@ ROOT = Path(__file__).resolve().parents[2]
 class ServerProcess:
     """The server in a subprocess; ``logs`` collects its JSON log lines."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, preamble: str | None = None) -> None:
+        """``preamble``: Python run first in the server's process (to emulate a runtime)."""
+        entry = ["-m", "sandbox.toxiproxy"]
+        if preamble is not None:
+            code = f"{preamble}\nimport runpy\nrunpy.run_module('sandbox.toxiproxy', run_name='__main__')"
+            entry = ["-c", code]
         self.process = subprocess.Popen(
             [
                 sys.executable,
-                "-m",
-                "sandbox.toxiproxy",
+                *entry,
                 "--host",
                 "127.0.0.1",
                 "--port",
