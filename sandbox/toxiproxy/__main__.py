@@ -33,8 +33,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 async def run(args: argparse.Namespace) -> int:
     server = ToxiproxyServer()
-    await server.start(args.host, args.port)
     try:
+        # like Toxiproxy: the config's proxies exist before the API answers, so a client
+        # that sees the API up sees them too
         if args.config:
             await server.populate_file(args.config)
         if args.config_env:
@@ -45,6 +46,7 @@ async def run(args: argparse.Namespace) -> int:
             error=exc.message)
         await server.close()
         return 2
+    await server.start(args.host, args.port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

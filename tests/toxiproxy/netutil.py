@@ -39,11 +39,15 @@ class ServerProcess:
         )
         assert self.process.stdout is not None
         self.logs: list[dict[str, object]] = []
-        first = self.process.stdout.readline()  # blocks until the API listens (or it exits)
-        if not first:
-            raise RuntimeError(f"server exited with {self.process.wait()}")
-        self.logs.append(json.loads(first))
-        self.port = int(self.logs[0]["port"])  # type: ignore[arg-type]
+        # read up to the line saying the API listens (the config's proxies come first)
+        while True:
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError(f"server exited with {self.process.wait()}")
+            self.logs.append(json.loads(line))
+            if self.logs[-1].get("event") == "api_started":
+                break
+        self.port = int(self.logs[-1]["port"])  # type: ignore[arg-type]
         self._drain = threading.Thread(target=self._read_logs, daemon=True)
         self._drain.start()
 
