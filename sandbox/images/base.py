@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from docker.errors import DockerException, ImageNotFound
 from sandbox.errors import ImageBuildFailed
 from sandbox.images import dockerapi
 from sandbox.images.aptsources import host_sources, mirror_for
+from sandbox.images.logged import run_logged
 from sandbox.images.recipes import BASE, DPKG_EXCLUDES, SUITE, VARIANT, base_hash, base_tag
 from sandbox.progress import Progress
 
@@ -153,12 +153,4 @@ def _remove(path: Path) -> None:
 
 
 def _run(cmd: list[str], log: Path, what: str, fix: str) -> None:
-    with log.open("a") as out:
-        out.write(f"$ {' '.join(cmd)}\n")
-        out.flush()
-        proc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, check=False)
-    if proc.returncode != 0:
-        tail = " | ".join(log.read_text().strip().splitlines()[-4:])
-        raise ImageBuildFailed(
-            f"base image: {what} failed ({tail}); full log: {log}", fix
-        )
+    run_logged(cmd, log, f"base image: {what}", fix)

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 from filelock import FileLock
 
-from sandbox.errors import ImageBuildFailed
+from sandbox.images.logged import run_logged
 from sandbox.images.recipes import PIP_PLATFORM
 
 _MARKER_SHIM = """
@@ -51,16 +50,9 @@ def ensure_wheels(requirements: Path, python_version: str, cache: Path, log: Pat
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
         cmd = pip_download_command(requirements, tmp, python_version)
-        with log.open("a") as out:
-            out.write(f"$ {' '.join(cmd)}\n")
-            out.flush()
-            proc = subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT, check=False)
-        if proc.returncode != 0:
-            tail = " | ".join(log.read_text().strip().splitlines()[-3:])
-            raise ImageBuildFailed(
-                f"pip download of {requirements.name} failed ({tail}); full log: {log}",
-                "pin versions that publish manylinux x86_64 wheels for CPython 3.11",
-            )
+        run_logged(cmd, log, f"pip download of {requirements.name}",
+                   "pin versions that publish manylinux x86_64 wheels for CPython 3.11",
+                   tail_lines=3)  # fmt: skip
         shutil.copyfile(requirements, tmp / "requirements.txt")
         shutil.rmtree(dest, ignore_errors=True)
         tmp.rename(dest)
