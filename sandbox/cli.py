@@ -1,4 +1,4 @@
-"""The ``sandbox`` command: ``up | down | status | logs | images``.
+"""The ``sandbox`` command: ``up | down | status | logs | ssh | images | fault``.
 
 Every ``SandboxError`` ends as one line on stderr and a non-zero exit; Ctrl-C and
 SIGTERM during ``up`` tear the run down (exit 130 / 143).
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sandbox.errors import SandboxError
+from sandbox.faults.cli import register as register_faults
 from sandbox.images.cli import register as register_images
 from sandbox.progress import ConsoleProgress
 
@@ -171,6 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     ssh.add_argument("command", nargs=argparse.REMAINDER, help="a command to run instead of a shell")
     ssh.set_defaults(func=cmd_ssh)
     register_images(sub)
+    register_faults(sub)
     return parser
 
 

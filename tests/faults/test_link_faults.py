@@ -1,0 +1,56 @@
+"""LinkFaults against the project's own proxy server, on 127.0.0.1."""
+
+import json
+
+import pytest
+
+from sandbox.errors import SandboxError
+from sandbox.faults.links import LinkFaults, UnknownName
+from sandbox.faults.spec import parse_fault
+from tests.toxiproxy.netutil import ServerProcess
+
+
+@pytest.fixture
+def faults(tmp_path):
+    config = [{"name": n, "listen": "127.0.0.1:0", "upstream": "127.0.0.1:9"}
+              for n in ("catalog->postgres", "gateway->catalog")]  # fmt: skip
+    (tmp_path / "links.json").write_text(json.dumps(config))
+    server = ServerProcess("--config", str(tmp_path / "links.json"))
+    try:
+        yield LinkFaults(server.url)
+    finally:
+        server.stop()
+
+
+def test_add_list_remove_a_latency_fault(faults):
+    fault_id = faults.add("catalog->postgres", parse_fault(["latency=300ms", "jitter=50ms"]))
+    assert fault_id == "catalog->postgres/latency_downstream"
+    [row] = faults.list()
+    assert row["id"] == fault_id and row["attributes"] == {"latency": 300, "jitter": 50}
+    assert faults.proxies()["catalog->postgres"]["toxics"][0]["type"] == "latency"
+    faults.remove(fault_id)
+    assert faults.list() == []
+
+
+def test_down_and_clear(faults):
+    assert faults.add("gateway->catalog", parse_fault(["down"])) == "gateway->catalog/down"
+    faults.add("catalog->postgres", parse_fault(["timeout=1s"]), stream="upstream")
+    assert faults.proxies()["gateway->catalog"]["enabled"] is False
+    assert {r["id"] for r in faults.list()} == {"gateway->catalog/down",
+                                                "catalog->postgres/timeout_upstream"}
+    faults.clear()
+    assert faults.list() == [] and faults.proxies()["gateway->catalog"]["enabled"] is True
+
+
+def test_unknown_link_or_id_lists_the_valid_names(faults):
+    with pytest.raises(UnknownName) as caught:
+        faults.add("catalog->redis", parse_fault(["latency=1ms"]))
+    assert "catalog->postgres, gateway->catalog" in caught.value.one_line()
+    with pytest.raises(UnknownName, match="there is none"):
+        faults.remove("catalog->postgres/latency_downstream")
+
+
+def test_the_same_fault_twice_says_how_to_remove_the_first(faults):
+    faults.add("catalog->postgres", parse_fault(["latency=5ms"]))
+    with pytest.raises(SandboxError, match="sandbox fault rm catalog->postgres/latency_downstream"):
+        faults.add("catalog->postgres", parse_fault(["latency=9ms"]))
