@@ -1,4 +1,5 @@
-"""``sandbox fault add LINK FAULT... [--for 30s] | ls | rm ID | clear``."""
+"""``sandbox fault add LINK FAULT... [--for 30s] | ls | rm ID | clear`` and
+``sandbox fault kill|stop|start|restart|pause|unpause|partition|heal|throttle SERVICE``."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import json
 import threading
 
+from sandbox.faults.containers import ACTIONS, ContainerFaults
 from sandbox.faults.links import LinkFaults
 from sandbox.faults.spec import KINDS, parse_duration, parse_fault
 
@@ -33,6 +35,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rm.set_defaults(func=cmd_rm)
     clear = sub.add_parser("clear", help="remove every fault")
     clear.set_defaults(func=cmd_clear)
+    for action in ACTIONS:
+        one = sub.add_parser(action, help=f"{action} a service's container")
+        one.add_argument("service")
+        if action in ("partition", "heal"):
+            one.add_argument("--network", default="private", help="default: private")
+        if action == "throttle":
+            one.add_argument("--cpus", type=float, help="e.g. 0.2 (a fifth of one core)")
+            one.add_argument("--memory", help="e.g. 64m")
+        one.set_defaults(func=cmd_container, action=action)
 
 
 def _faults() -> LinkFaults:
@@ -78,4 +89,15 @@ def cmd_rm(args: argparse.Namespace) -> int:
 def cmd_clear(args: argparse.Namespace) -> int:
     _faults().clear()
     print("every link enabled, every fault removed")
+    return 0
+
+
+def cmd_container(args: argparse.Namespace) -> int:
+    from sandbox.runtime import Sandbox
+
+    done = ContainerFaults(Sandbox.attach()).apply(
+        args.action, args.service, network=getattr(args, "network", "private"),
+        cpus=getattr(args, "cpus", None), memory=getattr(args, "memory", None),
+    )
+    print(done)
     return 0
