@@ -277,6 +277,14 @@ class Sandbox:
             )
         return self.url(self.state.proxy)
 
+    @property
+    def faults(self) -> Any:
+        """Link faults as context managers: ``with sb.faults.latency(link, ms=300): ...``."""
+        from sandbox.faults.api import Faults
+        from sandbox.faults.links import LinkFaults
+
+        return Faults(LinkFaults(self.proxy_url))
+
     def links(self) -> list[dict[str, Any]]:
         """Every link as the proxy reports it now: name, listen, upstream, enabled, toxics."""
         url = f"{self.proxy_url}/proxies"

@@ -87,3 +87,18 @@ def test_every_link_is_listed_and_carries_no_fault_outside_chaos_tests(sandbox):
     assert {"gateway->auth", "gateway->catalog", "monolith->catalog", "catalog->postgres",
             "catalog-worker->broker", "catalog-worker->cache"} <= names
     assert all(link["enabled"] and not link["toxics"] for link in links), links
+
+
+def test_a_fault_block_from_python_slows_the_flow_then_goes_away(
+    sandbox, enrolled_client, link_faults
+):
+    client = enrolled_client
+    timed_products(client)  # warm
+    before = timed_products(client)
+    with sandbox.faults.latency("gateway->catalog", ms=int(LATENCY_S * 1000)) as fault_id:
+        assert fault_id == "gateway->catalog/latency_downstream"
+        slow = timed_products(client)
+    assert min(slow) >= LATENCY_S, slow
+    assert all(not link["toxics"] for link in sandbox.links())
+    after = timed_products(client)
+    assert statistics.median(after) < statistics.median(before) + LATENCY_S / 2, (before, after)

@@ -54,3 +54,20 @@ def test_the_same_fault_twice_says_how_to_remove_the_first(faults):
     faults.add("catalog->postgres", parse_fault(["latency=5ms"]))
     with pytest.raises(SandboxError, match="sandbox fault rm catalog->postgres/latency_downstream"):
         faults.add("catalog->postgres", parse_fault(["latency=9ms"]))
+
+
+def test_a_fault_block_removes_its_fault_even_when_the_block_fails(faults):
+    from sandbox.faults.api import Faults
+
+    api = Faults(faults)
+    with api.latency("catalog->postgres", ms=300, jitter=50) as fault_id:
+        assert [r["id"] for r in faults.list()] == [fault_id]
+        assert faults.list()[0]["attributes"] == {"latency": 300, "jitter": 50}
+    assert faults.list() == []
+    with pytest.raises(RuntimeError), api.down("gateway->catalog"):
+        assert faults.proxies()["gateway->catalog"]["enabled"] is False
+        raise RuntimeError("the test failed inside the block")
+    assert faults.proxies()["gateway->catalog"]["enabled"] is True
+    with pytest.raises(KeyboardInterrupt), api.timeout("catalog->postgres", ms=100):
+        raise KeyboardInterrupt
+    assert faults.list() == []
