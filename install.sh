@@ -4,7 +4,7 @@
 #   bash install.sh            # venv + images + `sandbox up`
 #   SANDBOX_NO_UP=1 bash install.sh   # stop after building the images
 #
-# Needs: Linux with a running Docker Engine, Python 3.11+, and (when Docker has no
+# Needs: Linux with a running Docker Engine, Python 3.11+, the OpenSSH client, and (when Docker has no
 # debian:bookworm-slim image) debootstrap, which this script installs with apt when it
 # runs as root (or with sudo).
 set -euo pipefail
@@ -26,6 +26,15 @@ if ! docker image inspect debian:bookworm-slim >/dev/null 2>&1 && ! command -v d
   command -v apt-get >/dev/null 2>&1 || fail "debootstrap is missing and there is no apt-get" "install debootstrap with your package manager"
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq debootstrap >/dev/null \
     || fail "could not install debootstrap" "run 'sudo apt-get install debootstrap'"
+fi
+
+# the SSH scenarios and `sandbox ssh` use the OpenSSH client
+if ! command -v ssh >/dev/null 2>&1; then
+  echo "installing the OpenSSH client" >&2
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  command -v apt-get >/dev/null 2>&1 || fail "the ssh client is missing and there is no apt-get" "install the OpenSSH client"
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq openssh-client >/dev/null \
+    || fail "could not install the OpenSSH client" "run 'sudo apt-get install openssh-client'"
 fi
 
 if [ ! -x .venv/bin/python ]; then
