@@ -9,6 +9,8 @@ Every connection has a connect timeout and a server-side statement timeout; rows
 
 from __future__ import annotations
 
+from typing import Any
+
 from psycopg import conninfo as _conninfo
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
@@ -34,19 +36,26 @@ def conninfo(settings: Settings, password: str, *, statement_timeout_ms: int = S
     )
 
 
+def _pool_args(
+    settings: Settings, password: str, min_size: int, max_size: int, kind: str
+) -> dict[str, Any]:
+    """What both pools are made with: dict rows, bounded waits, opened by the caller."""
+    return {
+        "conninfo": conninfo(settings, password),
+        "min_size": min_size,
+        "max_size": max_size,
+        "timeout": POOL_TIMEOUT_S,
+        "kwargs": {"row_factory": dict_row},
+        "open": False,
+        "name": f"{settings.service}-{kind}",
+    }
+
+
 async def open_async_pool(
     settings: Settings, password: str, *, min_size: int = 1, max_size: int = 4, wait: bool = False
 ) -> AsyncConnectionPool:
     """Open an async pool; `wait=True` blocks until `min_size` connections exist (30 s max)."""
-    pool = AsyncConnectionPool(
-        conninfo(settings, password),
-        min_size=min_size,
-        max_size=max_size,
-        timeout=POOL_TIMEOUT_S,
-        kwargs={"row_factory": dict_row},
-        open=False,
-        name=f"{settings.service}-async",
-    )
+    pool = AsyncConnectionPool(**_pool_args(settings, password, min_size, max_size, "async"))
     await pool.open(wait=wait, timeout=30.0)
     return pool
 
@@ -55,14 +64,6 @@ def open_sync_pool(
     settings: Settings, password: str, *, min_size: int = 1, max_size: int = 4, wait: bool = False
 ) -> ConnectionPool:
     """Open a sync pool (for Flask threads); `wait=True` blocks until it is filled (30 s max)."""
-    pool = ConnectionPool(
-        conninfo(settings, password),
-        min_size=min_size,
-        max_size=max_size,
-        timeout=POOL_TIMEOUT_S,
-        kwargs={"row_factory": dict_row},
-        open=False,
-        name=f"{settings.service}-sync",
-    )
+    pool = ConnectionPool(**_pool_args(settings, password, min_size, max_size, "sync"))
     pool.open(wait=wait, timeout=30.0)
     return pool
