@@ -246,8 +246,10 @@ def test_internal_is_403_from_outside_the_private_subnet(gateway: Gateway) -> No
     _assert_problem(httpx.get(f"{gateway.url}/internal/verify", headers=_auth()), 403)
 
 
-def test_unreachable_upstream_is_502_problem(gateway: Gateway) -> None:
-    _assert_problem(httpx.get(f"{gateway.url}/v1/webhooks/deliveries", headers=_auth()), 502)
+def test_unreachable_upstream_is_503_problem_worth_a_retry(gateway: Gateway) -> None:
+    response = httpx.get(f"{gateway.url}/v1/webhooks/deliveries", headers=_auth())
+    _assert_problem(response, 503)
+    assert response.headers["retry-after"] == "1"
 
 
 def test_auth_failure_is_503_problem(gateway: Gateway) -> None:

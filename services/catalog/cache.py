@@ -6,12 +6,18 @@ import json
 from typing import Any
 
 import redis.asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from services.platform.config import Settings
 from services.platform.logging import get_logger
 
 TTL_S = 60
+# a cache slower than this is treated as a miss: the database answers instead, well within
+# the 2 s the monolith gives catalog for a product read. No retries either (redis-py retries
+# a timed-out command 10 times by default: 10 x the timeout on a hung cache).
+CACHE_TIMEOUT_S = 0.25
 log = get_logger()
 
 
@@ -21,9 +27,10 @@ def product_key(sku: str) -> str:
 
 
 def connect(settings: Settings, password: str) -> redis.Redis:
-    """An async Redis client with short timeouts."""
+    """An async Redis client with short timeouts (``CACHE_TIMEOUT_S``) and no retries."""
     return redis.Redis(host=settings.cache_host, port=settings.cache_port, password=password,
-                       socket_timeout=1.0, socket_connect_timeout=1.0, decode_responses=True)
+                       socket_timeout=CACHE_TIMEOUT_S, socket_connect_timeout=CACHE_TIMEOUT_S,
+                       retry=Retry(NoBackoff(), 0), decode_responses=True)
 
 
 class ProductCache:

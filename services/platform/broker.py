@@ -5,6 +5,10 @@ routing key is `type`, `message_id` is `id`. A consumer acks after its handler r
 When the handler raises, the message is re-published to its queue with header
 `x-sandbox-attempts` + 1 (after a short backoff) and the original is acked; after
 `max_attempts` failures it is rejected without requeue, so the queue dead-letters it.
+A failure of a dependency (its database or the broker unreachable, a timeout: see
+`is_transient`) is not the message's fault: it is retried with backoff for as long as
+the outage lasts, without counting towards `max_attempts`, so an outage loses nothing.
+A handler gets `handler_timeout` seconds; past that it is cancelled (a transient failure).
 
 >>> env = make_envelope("order.created", {"order_id": "o1"}, trace_id="ab" * 16)
 >>> env["type"], env["trace_id"], env["data"]
@@ -30,6 +34,8 @@ from .tracing import ensure_trace_id, trace_context
 
 EXCHANGE = "events"
 ATTEMPTS_HEADER = "x-sandbox-attempts"
+OUTAGE_HEADER = "x-sandbox-outage-retries"
+HANDLER_TIMEOUT_S = 30.0
 Envelope = dict[str, Any]
 Handler = Callable[[Envelope], Awaitable[None]]
 log = get_logger()
@@ -63,6 +69,34 @@ def parse_envelope(body: bytes) -> Envelope:
 def retry_delay(attempt: int, base: float = 0.2, cap: float = 5.0) -> float:
     """Exponential backoff before re-publishing a failed message (attempt starts at 1)."""
     return min(cap, base * (2 ** max(0, attempt - 1)))
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True when ``exc`` says a dependency is unavailable or slow, not that the message is bad.
+
+    >>> is_transient(TimeoutError()), is_transient(ConnectionResetError()), is_transient(KeyError())
+    (True, True, False)
+    """
+    import psycopg
+    import psycopg_pool
+
+    transient: tuple[type[BaseException], ...] = (
+        TimeoutError, ConnectionError, OSError, psycopg.OperationalError,
+        psycopg_pool.PoolTimeout, aio_pika.exceptions.AMQPError,
+    )
+    try:
+        import httpx
+
+        transient += (httpx.TransportError,)
+    except ImportError:  # pragma: no cover - every service image has httpx
+        pass
+    try:
+        import redis.exceptions
+
+        transient += (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+    except ImportError:  # pragma: no cover
+        pass
+    return isinstance(exc, transient)
 
 
 def next_step(attempts_so_far: int, max_attempts: int) -> str:
@@ -129,7 +163,7 @@ class Broker:
         EVENTS_PUBLISHED.labels(self._settings.service, envelope["type"]).inc()
 
     async def consume(self, queue_name: str, handler: Handler, *, max_attempts: int = 5,
-                      prefetch: int = 4) -> None:
+                      prefetch: int = 4, handler_timeout: float = HANDLER_TIMEOUT_S) -> None:
         """Attach `handler` to a declared queue (manual ack, bounded retries, then DLQ)."""
         if self._connection is None:
             raise ConnectionError("broker not connected")
@@ -138,14 +172,16 @@ class Broker:
         queue = await channel.get_queue(queue_name, ensure=True)
 
         async def on_message(message: AbstractIncomingMessage) -> None:
-            await self._handle(channel, queue_name, message, handler, max_attempts)
+            await self._handle(channel, queue_name, message, handler, max_attempts,
+                               handler_timeout)
 
         tag = await queue.consume(on_message, no_ack=False)
         self._consumers.append(tag)
         log.info("broker.consuming", queue=queue_name)
 
     async def _handle(self, channel: Any, queue_name: str, message: AbstractIncomingMessage,
-                      handler: Handler, max_attempts: int) -> None:
+                      handler: Handler, max_attempts: int,
+                      handler_timeout: float = HANDLER_TIMEOUT_S) -> None:
         service = self._settings.service
         try:
             envelope = parse_envelope(message.body)
@@ -154,24 +190,33 @@ class Broker:
             EVENTS_CONSUMED.labels(service, queue_name, "invalid", "dead-lettered").inc()
             await message.reject(requeue=False)
             return
-        attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0) or 0)
+        headers = message.headers or {}
+        attempts = int(headers.get(ATTEMPTS_HEADER, 0) or 0)
+        outages = int(headers.get(OUTAGE_HEADER, 0) or 0)
         with trace_context(envelope.get("trace_id")):
             try:
-                await handler(envelope)
+                await asyncio.wait_for(handler(envelope), handler_timeout)
             except Exception as exc:
-                step = next_step(attempts, max_attempts)
-                log.exception("broker.handler_failed", queue=queue_name, type=envelope["type"],
-                              message_id=envelope["id"], attempt=attempts + 1, next=step,
-                              error=str(exc))
+                transient = is_transient(exc)
+                step = "outage-retry" if transient else next_step(attempts, max_attempts)
+                report = log.warning if transient else log.exception
+                report("broker.handler_failed", queue=queue_name, type=envelope["type"],
+                       message_id=envelope["id"], attempt=attempts + 1, next=step,
+                       error=f"{type(exc).__name__}: {exc}")
                 EVENTS_CONSUMED.labels(service, queue_name, envelope["type"], step).inc()
                 if step == "dead-letter":
                     await message.reject(requeue=False)
                     return
-                await asyncio.sleep(retry_delay(attempts + 1))
+                if transient:
+                    outages += 1
+                    await asyncio.sleep(retry_delay(outages))
+                else:
+                    attempts += 1
+                    await asyncio.sleep(retry_delay(attempts))
                 retry = aio_pika.Message(
                     message.body, content_type=message.content_type, message_id=message.message_id,
                     type=message.type, delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                    headers={**(message.headers or {}), ATTEMPTS_HEADER: attempts + 1},
+                    headers={**headers, ATTEMPTS_HEADER: attempts, OUTAGE_HEADER: outages},
                 )
                 try:
                     await channel.default_exchange.publish(retry, routing_key=queue_name, timeout=5)

@@ -1,4 +1,5 @@
-"""webhooks worker: order.# events → deliveries for matching subscriptions → signed POSTs."""
+"""webhooks worker: order.# events → deliveries for matching subscriptions → signed POSTs,
+through the egress proxy (``EGRESS_PROXY_URL``, the link ``webhooks-worker->egress``)."""
 
 from __future__ import annotations
 
@@ -11,14 +12,17 @@ from services.platform.resources import Resources
 from services.platform.worker import run_worker
 
 from . import store
-from .delivery import Dispatcher
+from .delivery import Dispatcher, egress_proxy_url
 
 log = get_logger()
 
 
 async def setup(res: Resources) -> None:
-    dispatcher = Dispatcher(res.pool, res.secrets.get("webhooks/signing_secret"))
+    proxy_url = egress_proxy_url()
+    dispatcher = Dispatcher(res.pool, res.secrets.get("webhooks/signing_secret"),
+                            proxy_url=proxy_url)
     dispatcher.start()
+    log.info("webhook.dispatcher_started", egress_proxy=proxy_url or "none (direct)")
     res.extra["dispatcher"] = dispatcher
 
 

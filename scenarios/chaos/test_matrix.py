@@ -1,0 +1,147 @@
+"""The resiliency matrix: every link x {latency, down, timeout, reset_peer} under steady
+order traffic; the expected outcomes are the data of ``matrix.yaml``.
+
+For each cell: the order flow answers 201 first (steady state); traffic starts at the
+matrix's rate; the fault goes on for its duration, then off. Then:
+
+- every flow answered within its deadline, and every answer that is not 2xx is a 503 or
+  504 application/problem+json (never a bare 500, never a hang);
+- the flows that ran entirely while the fault was on answered only the cell's statuses;
+- the flow answered 201 again within ``recovery`` of the fault's removal;
+- every order answered 201 ended ``paid`` within ``settle``, charged exactly once.
+
+Long (about twenty minutes): deselected from the default run, selected with ``-m matrix``
+(CI runs it as its own step).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fixtures.gateway_client import Credentials, GatewayClient, enrol
+from sandbox.chaos.matrix import Cell, check_covers, load_matrix
+from sandbox.chaos.order_flow import accepted_orders, audit_orders, order_sender
+from sandbox.chaos.traffic import Outcome, SteadyTraffic, between
+
+pytestmark = [pytest.mark.docker, pytest.mark.chaos, pytest.mark.matrix]
+
+MATRIX_FILE = Path(__file__).with_name("matrix.yaml")
+MATRIX = load_matrix(MATRIX_FILE)
+BEFORE_S = 1.0            # traffic before the fault goes on
+RECOVERED_AFTER = 5       # consecutive 201 flows that count as recovered
+SLACK_S = 1.0             # scheduling slack on the deadline (threads on a 2-core runner)
+
+
+def recovered_since(outcomes: list[Outcome], since: float) -> float | None:
+    """Start of the run of RECOVERED_AFTER consecutive 201s after ``since`` (by start time)."""
+    run_start, run = None, 0
+    for o in sorted((o for o in outcomes if o.started >= since), key=lambda o: o.started):
+        if o.status == 201:
+            run_start = o.started if run == 0 else run_start
+            run += 1
+            if run >= RECOVERED_AFTER:
+                return run_start
+        else:
+            run_start, run = None, 0
+    return None
+
+
+def summary(outcomes: list[Outcome], t0: float) -> str:
+    return "; ".join(f"+{o.started - t0:.1f}s {o.describe()}" for o in outcomes)
+
+
+def run_cell(cell: Cell, sandbox: Any, send: Any) -> tuple[list[Outcome], float, float, float]:
+    """Traffic, the fault on then off; returns (outcomes, when the fault went on, when its
+    removal began, when the flow had recovered: NaN if it did not)."""
+    pause = threading.Event()
+    traffic = SteadyTraffic(send, MATRIX.rate, MATRIX.deadline).start()
+    recovered = None
+    try:
+        pause.wait(BEFORE_S)
+        with sandbox.faults.inject(cell.link, cell.fault):
+            fault_on = time.monotonic()
+            pause.wait(cell.fault_for)
+            # what is held flows on as soon as the fault goes: flows that end after this
+            # instant may have been released by the removal itself
+            fault_ends = time.monotonic()
+        fault_off = time.monotonic()
+        limit = fault_off + MATRIX.recovery
+        while recovered is None and time.monotonic() < limit:
+            pause.wait(0.25)
+            recovered = recovered_since(list(traffic.outcomes), fault_off)
+    finally:
+        outcomes = traffic.stop()
+    return outcomes, fault_on, fault_ends, recovered if recovered is not None else float("nan")
+
+
+@pytest.fixture(scope="module")
+def matrix_customer(admin_client: Any) -> tuple[Credentials, str]:
+    """One enrolled client and one product with stock for every cell of the run."""
+    credentials = enrol(admin_client, f"matrix-{uuid.uuid4().hex[:8]}")
+    product = admin_client.post("/v1/products", json={
+        "sku": f"M-{uuid.uuid4().hex[:12].upper()}", "name": "matrix product",
+        "price_cents": 100, "stock": 1_000_000,
+    })
+    assert product.status_code == 201, product.text
+    return credentials, product.json()["sku"]
+
+
+@pytest.fixture
+def matrix_client(matrix_customer: tuple[Credentials, str], gateway_url: str) -> Iterator[Any]:
+    """The run's customer with a token fresh for this cell (none expires mid-cell)."""
+    client = GatewayClient(gateway_url, matrix_customer[0])
+    _ = client.token
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def order_flow(matrix_client: Any, matrix_customer: tuple[Credentials, str]) -> Any:
+    """A sender of the order flow on the run's product."""
+    return order_sender(matrix_client, matrix_customer[1], MATRIX.deadline)
+
+
+def test_the_matrix_covers_every_link_of_the_topology(sandbox):
+    check_covers(MATRIX, [link["name"] for link in sandbox.links()], MATRIX_FILE)
+
+
+@pytest.mark.parametrize("cell", MATRIX.cells(), ids=lambda cell: cell.id)
+def test_cell(cell, sandbox, matrix_client, order_flow, link_faults):
+    # steady state: the flow answers 201 before anything is broken
+    status, _, body = order_flow()
+    assert status == 201, f"steady state: the order flow answered {status} {body}"
+
+    outcomes, fault_on, fault_off, recovered = run_cell(cell, sandbox, order_flow)
+    t0 = outcomes[0].started if outcomes else fault_on
+    seen = summary(outcomes, t0)
+    late = [o for o in outcomes if o.status is None or o.elapsed > MATRIX.deadline + SLACK_S]
+    assert not late, f"flows past their {MATRIX.deadline:g} s deadline: {summary(late, t0)}"
+    bad = [o for o in outcomes if not o.ok and (o.status not in (503, 504) or not o.is_problem)]
+    assert not bad, f"answers that are neither 2xx nor a 503/504 problem: {summary(bad, t0)}"
+    during = between(outcomes, fault_on, fault_off)
+    assert during, f"no flow ran entirely while the fault was on: {seen}"
+    unexpected = [o for o in during if o.status not in cell.statuses]
+    assert not unexpected, (
+        f"while {cell.link} had {cell.fault_name}, expected {list(cell.statuses)}, got "
+        f"{summary(unexpected, t0)}"
+    )
+    assert not math.isnan(recovered), (
+        f"no {RECOVERED_AFTER} flows in a row answered 201 within {MATRIX.recovery:g} s of "
+        f"removing the fault: {seen}"
+    )
+
+    audit = audit_orders(matrix_client, accepted_orders(outcomes), timeout=MATRIX.settle)
+    assert audit.clean, audit.describe()
+    print(f"{cell.id}: {len(outcomes)} flows, statuses during the fault "
+          f"{sorted({o.status for o in during})}, recovered {recovered - fault_off:.1f} s after "
+          f"removal; {audit.describe()}")

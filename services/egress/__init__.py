@@ -1,0 +1,20 @@
+"""egress: the single door from the webhook gateway to the outside (an HTTP forward proxy).
+
+::
+
+    webhooks-worker ──link webhooks-worker->egress (toxiproxy)──► egress :3128 ──► subscriber
+                      POST http://sub:9000/hook HTTP/1.1            │ resolve sub ONCE
+                      CONNECT sub:443 HTTP/1.1                      │ refuse private/loopback/
+                                                                    │   link-local (403)
+                                                                    └ connect to that address
+
+The webhooks containers sit on the private network only; egress sits on both. It resolves
+a destination once, refuses it when the guard does (``services.webhooks.egress``), and
+connects to the very address it checked, so a name that resolves elsewhere a moment later
+(DNS rebinding) cannot lead it into the VPC. Health and metrics on 8001, JSON logs.
+
+Modules: ``settings`` (environment), ``request`` (parsing the request head),
+``answers`` (the proxy's own responses), ``upstream`` (resolve, check, connect),
+``relay`` (bytes both ways with an idle timeout), ``proxy`` (the server),
+``__main__`` (``python3 -m services.egress``).
+"""
