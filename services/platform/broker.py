@@ -196,7 +196,7 @@ class Broker:
         with trace_context(envelope.get("trace_id")):
             try:
                 await asyncio.wait_for(handler(envelope), handler_timeout)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - every failure is judged: retry or DLQ
                 transient = is_transient(exc)
                 step = "outage-retry" if transient else next_step(attempts, max_attempts)
                 report = log.warning if transient else log.exception

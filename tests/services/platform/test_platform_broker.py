@@ -6,6 +6,7 @@ import pytest
 from services.platform import broker as broker_mod
 from services.platform.broker import (
     ATTEMPTS_HEADER,
+    OUTAGE_HEADER,
     Broker,
     make_envelope,
     next_step,
@@ -64,12 +65,12 @@ class FakeChannel:
         self.default_exchange = FakeExchange()
 
 
-def run_handle(headers, handler, max_attempts=3):
+def run_handle(headers, handler, max_attempts=3, handler_timeout=30.0):
     b = Broker(Settings(service="catalog"), "pw")
     msg = FakeMessage(json.dumps(make_envelope("order.created", {}, trace_id="f" * 32)).encode(),
                       headers)
     channel = FakeChannel()
-    asyncio.run(b._handle(channel, "catalog", msg, handler, max_attempts))
+    asyncio.run(b._handle(channel, "catalog", msg, handler, max_attempts, handler_timeout))
     return msg, channel
 
 
@@ -116,3 +117,47 @@ def test_invalid_message_is_dead_lettered():
         parse_envelope(msg.body)
     asyncio.run(b._handle(FakeChannel(), "catalog", msg, handler, 3))
     assert msg.outcome == ("reject", False)
+
+
+@pytest.mark.parametrize("outage", [ConnectionRefusedError("db down"), TimeoutError("slow")])
+def test_an_outage_is_retried_without_counting_towards_the_dead_letter(monkeypatch, outage):
+    delays = []
+    monkeypatch.setattr(broker_mod, "retry_delay", lambda n: delays.append(n) or 0)
+
+    async def handler(env):
+        raise outage
+
+    # already at the last attempt: a bad message would be dead-lettered now
+    msg, channel = run_handle({ATTEMPTS_HEADER: 2, OUTAGE_HEADER: 7}, handler, max_attempts=3)
+    assert msg.outcome == "ack"
+    [(key, retry)] = channel.default_exchange.published
+    assert key == "catalog"
+    assert (retry.headers[ATTEMPTS_HEADER], retry.headers[OUTAGE_HEADER]) == (2, 8)
+    assert delays == [8]  # the backoff grows with the outage, capped by retry_delay
+
+
+def test_a_handler_that_hangs_is_cancelled_and_retried(monkeypatch):
+    monkeypatch.setattr(broker_mod, "retry_delay", lambda n: 0)
+    cancelled = []
+
+    async def handler(env):
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+
+    msg, channel = run_handle({}, handler, handler_timeout=0.05)
+    assert cancelled == [True] and msg.outcome == "ack"
+    [(_, retry)] = channel.default_exchange.published
+    assert retry.headers[OUTAGE_HEADER] == 1 and retry.headers[ATTEMPTS_HEADER] == 0
+
+
+def test_psycopg_and_pool_failures_are_outages_and_bugs_are_not():
+    import psycopg
+    import psycopg_pool
+
+    assert broker_mod.is_transient(psycopg.OperationalError("server closed the connection"))
+    assert broker_mod.is_transient(psycopg_pool.PoolTimeout("no connection in 5 s"))
+    assert not broker_mod.is_transient(KeyError("order_id"))
+    assert not broker_mod.is_transient(psycopg.errors.UniqueViolation("dup"))
