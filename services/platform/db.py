@@ -20,6 +20,12 @@ from .config import Settings
 CONNECT_TIMEOUT_S = 3
 STATEMENT_TIMEOUT_MS = 5000
 POOL_TIMEOUT_S = 5.0
+# How long the pool keeps retrying one failed connection attempt before giving it up.
+# psycopg_pool backs off exponentially and without a cap (1, 2, 4, 8, 16 s...) for up to
+# this long, and grows no further meanwhile: after a 12 s outage of the database its
+# next attempt could be 16 s away. Giving up early lets the next request start a fresh
+# attempt at once, so the pool recovers within seconds of the database.
+RECONNECT_TIMEOUT_S = 4.0
 
 
 def conninfo(settings: Settings, password: str, *, statement_timeout_ms: int = STATEMENT_TIMEOUT_MS) -> str:
@@ -45,6 +51,7 @@ def _pool_args(
         "min_size": min_size,
         "max_size": max_size,
         "timeout": POOL_TIMEOUT_S,
+        "reconnect_timeout": RECONNECT_TIMEOUT_S,
         "kwargs": {"row_factory": dict_row},
         "open": False,
         "name": f"{settings.service}-{kind}",
