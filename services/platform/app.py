@@ -1,8 +1,8 @@
 """FastAPI app factory and server entry point shared by the async services.
 
 `create_app(service, setup)` gives an app with problem+json handlers, trace context,
-request metrics, `/metrics`, `/health/live` and `/health/ready` (database, broker, and any
-check `setup` adds). `setup(resources)` runs in the lifespan after the resources are open.
+request metrics, a deadline on every request (504 problem past it), `/metrics`,
+`/health/live` and `/health/ready` (database, broker, and any check `setup` adds). `setup(resources)` runs in the lifespan after the resources are open.
 
 >>> async def setup(res): res.extra["redis"] = ...          # doctest: +SKIP
 >>> app = create_app("catalog", setup=setup)               # doctest: +SKIP
@@ -18,6 +18,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, Request
 
 from .config import Settings
+from .deadline import REQUEST_DEADLINE_S, RequestDeadline
 from .health import add_fastapi_health
 from .logging import configure_logging, get_logger
 from .metrics import instrument_fastapi
@@ -29,7 +30,8 @@ log = get_logger()
 
 
 def create_app(service: str, *, setup: Setup | None = None, database: bool = True,
-               broker: bool = True, settings: Settings | None = None) -> FastAPI:
+               broker: bool = True, settings: Settings | None = None,
+               deadline: float = REQUEST_DEADLINE_S) -> FastAPI:
     """A FastAPI app whose lifespan opens `Resources` into `app.state.resources`."""
 
     @asynccontextmanager
@@ -54,6 +56,7 @@ def create_app(service: str, *, setup: Setup | None = None, database: bool = Tru
     app = FastAPI(title=service, lifespan=lifespan, docs_url=None, redoc_url=None)
     install_fastapi_handlers(app)
     instrument_fastapi(app, service)
+    app.add_middleware(RequestDeadline, seconds=deadline)
     add_fastapi_health(app, lambda: app.state.resources.checks)
     return app
 

@@ -4,7 +4,6 @@ against the project's own links' proxy on 127.0.0.1 and recording fake container
 from __future__ import annotations
 
 import fcntl
-import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 from fixtures.fault_fixtures import FaultLock
 from sandbox.faults.links import LinkFaults
 from sandbox.faults.spec import parse_fault
-from tests.toxiproxy.netutil import ServerProcess
+from tests.toxiproxy.netutil import proxy_with_links
 
 pytest_plugins = ["pytester"]
 
@@ -37,13 +36,8 @@ CLEAN = {"catalog->postgres": (True, []), "gateway->catalog": (True, [])}
 
 @pytest.fixture
 def proxy(tmp_path):
-    config = [{"name": n, "listen": "127.0.0.1:0", "upstream": "127.0.0.1:9"} for n in LINKS]
-    (tmp_path / "links.json").write_text(json.dumps(config))
-    server = ServerProcess("--config", str(tmp_path / "links.json"))
-    try:
+    with proxy_with_links(tmp_path, LINKS) as server:
         yield LinkFaults(server.url)
-    finally:
-        server.stop()
 
 
 def use_fake(pytester, monkeypatch, proxy_url: str) -> Path:

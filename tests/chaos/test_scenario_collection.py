@@ -5,13 +5,12 @@ client and the product faked in a conftest."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from sandbox.faults.links import LinkFaults
-from tests.toxiproxy.netutil import ServerProcess
+from tests.toxiproxy.netutil import proxy_with_links
 
 pytest_plugins = ["pytester"]
 
@@ -65,13 +64,8 @@ expect:
 
 @pytest.fixture
 def proxy(tmp_path):
-    config = [{"name": n, "listen": "127.0.0.1:0", "upstream": "127.0.0.1:9"} for n in LINKS]
-    (tmp_path / "links.json").write_text(json.dumps(config))
-    server = ServerProcess("--config", str(tmp_path / "links.json"))
-    try:
+    with proxy_with_links(tmp_path, LINKS) as server:
         yield LinkFaults(server.url)
-    finally:
-        server.stop()
 
 
 @pytest.fixture

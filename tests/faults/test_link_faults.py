@@ -1,25 +1,18 @@
 """LinkFaults against the project's own proxy server, on 127.0.0.1."""
 
-import json
 
 import pytest
 
 from sandbox.errors import SandboxError
 from sandbox.faults.links import LinkFaults, UnknownName
 from sandbox.faults.spec import parse_fault
-from tests.toxiproxy.netutil import ServerProcess
+from tests.toxiproxy.netutil import proxy_with_links
 
 
 @pytest.fixture
 def faults(tmp_path):
-    config = [{"name": n, "listen": "127.0.0.1:0", "upstream": "127.0.0.1:9"}
-              for n in ("catalog->postgres", "gateway->catalog")]  # fmt: skip
-    (tmp_path / "links.json").write_text(json.dumps(config))
-    server = ServerProcess("--config", str(tmp_path / "links.json"))
-    try:
+    with proxy_with_links(tmp_path, ("catalog->postgres", "gateway->catalog")) as server:
         yield LinkFaults(server.url)
-    finally:
-        server.stop()
 
 
 def test_add_list_remove_a_latency_fault(faults):

@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Self
 
@@ -65,6 +67,19 @@ class ServerProcess:
         code = self.process.wait(timeout=10)
         self._drain.join(timeout=5)
         return code
+
+
+@contextmanager
+def proxy_with_links(config_dir: Path, links: Iterable[str]) -> Iterator[ServerProcess]:
+    """The server with one proxy per link name, each listening on 127.0.0.1 and pointing
+    at the discard port there (nothing answers: for API-level tests)."""
+    config = [{"name": n, "listen": "127.0.0.1:0", "upstream": "127.0.0.1:9"} for n in links]
+    (config_dir / "links.json").write_text(json.dumps(config))
+    server = ServerProcess("--config", str(config_dir / "links.json"))
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def free_port() -> int:
