@@ -17,7 +17,7 @@ from sandbox.links import Link, ProxySpec
 from sandbox.runtime.engine import Sandbox
 from sandbox.runtime.state import RunState
 from sandbox.topology import compose_file, load_topology
-from tests.toxiproxy.netutil import ServerProcess
+from tests.toxiproxy.netutil import proxy_with_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -255,12 +255,8 @@ def proxy_server(tmp_path):
                      "attributes": {"latency": 300, "jitter": 0}}]},
         {"name": "api->db", "listen": "127.0.0.1:0", "upstream": "127.0.0.1:9", "enabled": False},
     ]
-    (tmp_path / "links.json").write_text(json.dumps(config))
-    server = ServerProcess("--config", str(tmp_path / "links.json"))
-    try:
+    with proxy_with_config(tmp_path, config) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def fake_sandbox(url: str) -> Sandbox:

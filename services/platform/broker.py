@@ -25,17 +25,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 import aio_pika
+import redis.exceptions
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
 from .config import Settings
 from .logging import get_logger
 from .metrics import EVENTS_CONSUMED, EVENTS_PUBLISHED
+from .problem import classify_exception
 from .tracing import ensure_trace_id, trace_context
 
 EXCHANGE = "events"
 ATTEMPTS_HEADER = "x-sandbox-attempts"
 OUTAGE_HEADER = "x-sandbox-outage-retries"
 HANDLER_TIMEOUT_S = 30.0
+# outages a consumer sees beyond those a web request reports as 503/504
+OUTAGE_ERRORS = (OSError, aio_pika.exceptions.AMQPError,
+                 redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 Envelope = dict[str, Any]
 Handler = Callable[[Envelope], Awaitable[None]]
 log = get_logger()
@@ -72,31 +77,14 @@ def retry_delay(attempt: int, base: float = 0.2, cap: float = 5.0) -> float:
 
 
 def is_transient(exc: BaseException) -> bool:
-    """True when ``exc`` says a dependency is unavailable or slow, not that the message is bad.
+    """True when ``exc`` says a dependency is unavailable or slow, not that the message is bad:
+    what a request would answer 503 or 504 for (``classify_exception``), and the broker's,
+    the cache's and the sockets' own errors.
 
     >>> is_transient(TimeoutError()), is_transient(ConnectionResetError()), is_transient(KeyError())
     (True, True, False)
     """
-    import psycopg
-    import psycopg_pool
-
-    transient: tuple[type[BaseException], ...] = (
-        TimeoutError, ConnectionError, OSError, psycopg.OperationalError,
-        psycopg_pool.PoolTimeout, aio_pika.exceptions.AMQPError,
-    )
-    try:
-        import httpx
-
-        transient += (httpx.TransportError,)
-    except ImportError:  # pragma: no cover - every service image has httpx
-        pass
-    try:
-        import redis.exceptions
-
-        transient += (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
-    except ImportError:  # pragma: no cover
-        pass
-    return isinstance(exc, transient)
+    return classify_exception(exc).status in (503, 504) or isinstance(exc, OUTAGE_ERRORS)
 
 
 def next_step(attempts_so_far: int, max_attempts: int) -> str:

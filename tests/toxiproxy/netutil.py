@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Self
 
@@ -70,16 +70,22 @@ class ServerProcess:
 
 
 @contextmanager
-def proxy_with_links(config_dir: Path, links: Iterable[str]) -> Iterator[ServerProcess]:
-    """The server with one proxy per link name, each listening on 127.0.0.1 and pointing
-    at the discard port there (nothing answers: for API-level tests)."""
-    config = [{"name": n, "listen": "127.0.0.1:0", "upstream": "127.0.0.1:9"} for n in links]
+def proxy_with_config(config_dir: Path, config: list[dict[str, object]]) -> Iterator[ServerProcess]:
+    """The server started with ``config`` (populate JSON, written to ``config_dir``)."""
     (config_dir / "links.json").write_text(json.dumps(config))
     server = ServerProcess("--config", str(config_dir / "links.json"))
     try:
         yield server
     finally:
         server.stop()
+
+
+def proxy_with_links(config_dir: Path, links: Iterable[str]) -> AbstractContextManager[ServerProcess]:
+    """The server with one proxy per link name, each listening on 127.0.0.1 and pointing
+    at the discard port there (nothing answers: for API-level tests)."""
+    return proxy_with_config(
+        config_dir, [{"name": n, "listen": "127.0.0.1:0", "upstream": "127.0.0.1:9"} for n in links]
+    )
 
 
 def free_port() -> int:
