@@ -1,4 +1,4 @@
-"""Progress reporting: one small contract, a terminal implementation and a silent one."""
+"""Progress reporting: one small protocol, a terminal implementation and a silent one."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Labels on every container, network and volume of a run (docs/contracts.md, Runtime).
+"""Labels on every container, network and volume of a run (docs/architecture.md, Runtime).
 
 >>> labels = run_labels("sandbox", "ab12cd34", "detached", Owner(42, "laptop", "9000"))
 >>> labels["sandbox.run"], labels["sandbox.owner-pid"]

@@ -98,7 +98,7 @@ class Stage:
         self.saw_end = False  # the toxic has read the end of the stream
         self.task: asyncio.Task[None] | None = None
 
-    # --- the ToxicStub contract -------------------------------------------------------
+    # --- the ToxicStub protocol -------------------------------------------------------
     async def read(self) -> Chunk | None:
         if self.pending is not None:
             self.drop()

@@ -1,6 +1,6 @@
 """RabbitMQ through aio-pika: JSON envelopes, confirmed persistent publishes, bounded retries.
 
-Envelope (docs/contracts.md): `{"id", "type", "occurred_at", "trace_id", "data"}`; the
+Envelope (docs/architecture.md): `{"id", "type", "occurred_at", "trace_id", "data"}`; the
 routing key is `type`, `message_id` is `id`. A consumer acks after its handler returns.
 When the handler raises, the message is re-published to its queue with header
 `x-sandbox-attempts` + 1 (after a short backoff) and the original is acked; after

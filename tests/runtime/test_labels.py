@@ -5,7 +5,7 @@ import pytest
 from sandbox.runtime import labels as L
 
 
-def test_run_labels_carry_the_contract_keys():
+def test_run_labels_carry_the_documented_keys():
     labels = L.run_labels("proj", "abcd1234", "session", L.Owner(7, "h", "99"))
     assert labels == {
         "sandbox.project": "proj",

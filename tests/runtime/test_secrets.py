@@ -27,7 +27,7 @@ def test_unknown_kind_is_a_topology_error():
         generate_secrets({"x": "pin"})
 
 
-def test_variables_follow_the_contract():
+def test_variables_follow_the_documented_names():
     variables = secret_variables({"auth/db_password": "p", "webhooks/signing-secret": "s"}, "test")
     assert variables["SECRET_AUTH_DB_PASSWORD"] == "p"
     assert variables["SECRET_WEBHOOKS_SIGNING_SECRET"] == "s"

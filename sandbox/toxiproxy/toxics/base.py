@@ -1,4 +1,4 @@
-"""The toxic contract: a toxic decides when, and how much, of each chunk passes on.
+"""The toxic protocol: a toxic decides when, and how much, of each chunk passes on.
 
 A toxic never writes bytes of its own: it reads a chunk into ``stub.pending`` and then
 emits or drops a prefix of it. The link owns every byte not yet emitted, so a toxic that

@@ -16,7 +16,7 @@ from services.platform.broker import (
 from services.platform.config import Settings
 
 
-def test_envelope_has_the_contract_fields():
+def test_envelope_has_the_documented_fields():
     env = make_envelope("order.created", {"order_id": "o1"}, trace_id="a" * 32)
     assert set(env) == {"id", "type", "occurred_at", "trace_id", "data"}
     assert parse_envelope(json.dumps(env).encode()) == env
