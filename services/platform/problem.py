@@ -1,7 +1,9 @@
 """application/problem+json errors, and handlers for FastAPI and Flask.
 
 Unhandled errors become 500; a dependency that is down becomes 503; a dependency that
-timed out becomes 504. Raise `ProblemError` for a deliberate error response.
+timed out becomes 504; a value the database cannot take (a NUL character, an unpaired
+surrogate, a number out of range: the client's input, past validation) becomes 422.
+Raise `ProblemError` for a deliberate error response.
 
 >>> problem_body(404, "Not Found", "no product SKU-1")["type"]
 'about:blank'
@@ -51,6 +53,10 @@ def classify_exception(exc: BaseException) -> ProblemError:
     if isinstance(exc, (psycopg.OperationalError, psycopg_pool.PoolTimeout, httpx.TransportError,
                         ConnectionError)):
         return ProblemError(503, "Service Unavailable", "a dependency is unavailable")
+    if isinstance(exc, (psycopg.DataError, UnicodeEncodeError)):
+        return ProblemError(422, "Unprocessable Content",
+                            "a value of the request cannot be stored (a NUL character, an "
+                            "unpaired surrogate or a number out of range)")
     return ProblemError(500, "Internal Server Error", "unexpected error")
 
 

@@ -140,3 +140,13 @@ def test_classification_of_dependency_errors():
     assert classify_exception(httpx.ConnectError("x")).status == 503
     assert classify_exception(TimeoutError()).status == 504
     assert classify_exception(KeyError("x")).status == 500
+
+
+@pytest.mark.parametrize("error", [
+    psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes"),
+    psycopg.errors.NumericValueOutOfRange("bigint out of range"),
+    UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed"),
+])
+def test_input_the_database_cannot_take_is_a_422_not_a_500(error):
+    problem = classify_exception(error)
+    assert problem.status == 422 and "cannot be stored" in problem.detail
