@@ -220,11 +220,14 @@ def test_every_service_reaches_its_dependencies_through_its_own_links(real):
 def test_the_proxy_starts_first_with_every_link_and_a_real_check(real):
     proxy = real.services[real.proxy.service]
     assert proxy.depends_on == {} and proxy.networks == ("private",)
-    assert json.loads(proxy.environment["TOXIPROXY_CONFIG"]) == L.populate_config(real.links)
+    # the links reach it through its REST API (POST /populate), the data on the container
+    assert json.loads(proxy.environment["SANDBOX_LINKS_JSON"]) == L.populate_config(real.links)
     assert proxy.environment["SANDBOX_LINK_COUNT"] == str(len(real.links))
     assert "/proxies" in proxy.healthcheck.test[1]
     assert "SANDBOX_LINK_COUNT" in proxy.healthcheck.test[1]
-    assert "--config-env" in proxy.command and "TOXIPROXY_CONFIG" in proxy.command
+    # flags both the project's server and the official one take; the image is selectable
+    assert proxy.command == ("--host", "0.0.0.0", "--port", str(real.proxy.api_port))
+    assert proxy.recipe == "toxiproxy" and proxy.image == "sandbox/toxiproxy"
     # its API is published on 127.0.0.1 through the gateway's consoles
     gateway = real.services["gateway"]
     assert gateway.consoles[real.proxy.api_port] == real.proxy.service
@@ -240,10 +243,17 @@ def test_gateway_entrypoint_substitutes_every_template_variable():
     assert "listen 8474;" in template and "toxiproxy:8474" in template
 
 
-def test_python_image_carries_the_proxy_package():
-    recipe = (ROOT / "compose/images/python/recipe.toml").read_text()
+def test_the_proxy_image_carries_the_proxy_package_and_starts_the_server():
+    recipe = (ROOT / "compose/images/toxiproxy/recipe.toml").read_text()
     assert '"sandbox/toxiproxy/**/*"' in recipe and '"sandbox/__init__.py"' in recipe
-    assert "COPY sandbox/ /app/sandbox/" in (ROOT / "compose/images/python/Dockerfile").read_text()
+    dockerfile = (ROOT / "compose/images/toxiproxy/Dockerfile").read_text()
+    assert 'ENTRYPOINT ["python3", "-m", "sandbox.toxiproxy"]' in dockerfile
+
+
+def test_the_official_image_selected_by_variable():
+    topo = load_topology(compose_file(), {"NETWORK_PRIVATE_SUBNET": "10.9.0.0/24",
+                                          "SANDBOX_IMAGE_TOXIPROXY": "sandbox/toxiproxy-official:abc"})
+    assert topo.services[topo.proxy.service].image == "sandbox/toxiproxy-official:abc"
 
 
 # --- reading them back -------------------------------------------------------------------

@@ -36,6 +36,12 @@ class ContainerFaults:
             raise SandboxError(f"no network named {name!r}", f"use one of: {', '.join(networks)}")
         return network_name(self._sb.run_id, name)
 
+    def _refill_proxy(self, container: Any) -> None:
+        from sandbox.runtime.proxy_populate import repopulate
+
+        port = self._sb.state.proxy_api_port or 8474
+        repopulate(container.client.api, container.id, self._sb.state.proxy, port)
+
     def apply(self, action: str, service: str, *, network: str = "private",
               cpus: float | None = None, memory: str | None = None) -> str:
         """Do ``action`` to ``service``'s container; returns what was done, in words."""
@@ -44,6 +50,9 @@ class ContainerFaults:
         container = self._container(service)
         if action in ("kill", "stop", "start", "restart", "pause", "unpause"):
             getattr(container, action)()
+            if action in ("start", "restart") and service == self._sb.state.proxy:
+                self._refill_proxy(container)  # a proxy process starts empty
+                return f"{action} {service} (links populated again)"
             return f"{action} {service}"
         if action == "throttle":
             if cpus is None and memory is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
+from typing import BinaryIO
 
 from docker.errors import APIError, BuildError, DockerException
 
@@ -117,20 +118,30 @@ def _build_one(
 
 
 def _docker_build(recipe: Recipe, packages: str, tag: str, log: Path, force: bool) -> None:
+    docker_build(recipe.name, build_context(recipe), tag, {"PACKAGES_IMAGE": packages},
+                 image_hash(recipe), log, force,
+                 f"fix compose/images/{recipe.name}/Dockerfile or the files it copies, then build "
+                 "again")
+
+
+def docker_build(name: str, context: BinaryIO, tag: str, buildargs: dict[str, str],
+                 inputs: str, log: Path, force: bool, fix: str) -> None:
+    """``docker build`` of a tar ``context`` with no network, labelled with the recipe
+    ``name`` and its ``inputs`` hash; the output goes to ``log``, a failure is one line."""
     api = dockerapi.client().api
     labels = {
-        "sandbox.recipe": recipe.name,
-        "sandbox.inputs": image_hash(recipe),
+        "sandbox.recipe": name,
+        "sandbox.inputs": inputs,
         "sandbox.project": dockerapi.project_label(),
     }
     lines: list[str] = []
     error = ""
     try:
         for chunk in api.build(
-            fileobj=build_context(recipe),
+            fileobj=context,
             custom_context=True,
             tag=tag,
-            buildargs={"PACKAGES_IMAGE": packages},
+            buildargs=buildargs,
             labels=labels,
             network_mode="none",
             rm=True,
@@ -152,11 +163,7 @@ def _docker_build(recipe: Recipe, packages: str, tag: str, log: Path, force: boo
         log.write_text("".join(lines))
     if error:
         tail = " | ".join("".join(lines).strip().splitlines()[-4:])
-        raise ImageBuildFailed(
-            f"recipe {recipe.name}: docker build failed ({tail}); full log: {log}",
-            f"fix compose/images/{recipe.name}/Dockerfile or the files it copies, then build "
-            "again",
-        )
+        raise ImageBuildFailed(f"recipe {name}: docker build failed ({tail}); full log: {log}", fix)
 
 
 def list_images() -> list[dict[str, str]]:
@@ -191,8 +198,8 @@ def prune_images(progress: Progress, root: Path | None = None) -> list[str]:
     in_use = {c.image.id for c in api.containers.list(all=True)}
     removed = []
     for image in api.images.list(filters={"label": "sandbox.inputs"}):
-        if image.id in in_use:
-            continue
+        if image.id in in_use or image.labels.get("sandbox.recipe") not in RECIPES:
+            continue  # in use, or not a recipe's build (an official-toxiproxy image)
         for tag in image.tags:
             if tag in keep:
                 continue

@@ -1,5 +1,5 @@
-"""``sandbox images build [RECIPE ...] [--force]``, ``sandbox images ls`` and
-``sandbox images prune``: the subcommands that ``sandbox/cli.py`` adds through ``register``."""
+"""``sandbox images build [RECIPE ...] [--force]``, ``sandbox images ls``,
+``sandbox images prune`` and ``sandbox images official-toxiproxy DIR``: the subcommands that ``sandbox/cli.py`` adds through ``register``."""
 
 from __future__ import annotations
 
@@ -23,6 +23,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     ls.set_defaults(func=cmd_ls)
     prune = sub.add_parser("prune", help="remove superseded builds (tags the inputs no longer give)")
     prune.set_defaults(func=cmd_prune)
+    official = sub.add_parser(
+        "official-toxiproxy",
+        help="build an image of the official Toxiproxy server from its release binaries")
+    official.add_argument("directory", metavar="DIR",
+                          help="folder holding toxiproxy-server and toxiproxy-cli")
+    official.add_argument("--quiet", action="store_true", help="print only the tag")
+    official.set_defaults(func=cmd_official_toxiproxy)
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -38,6 +45,21 @@ def cmd_ls(args: argparse.Namespace) -> int:
     print(f"{'RECIPE':<24} {'TAG':<40} {'SIZE MB':>8}  CURRENT")
     for row in rows:
         print(f"{row['recipe']:<24} {row['tag']:<40} {row['size_mb']:>8}  {row['current']}")
+    return 0
+
+
+def cmd_official_toxiproxy(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from sandbox.images.official_toxiproxy import build_official_toxiproxy
+    from sandbox.progress import SilentProgress
+
+    progress = SilentProgress() if args.quiet else ConsoleProgress()
+    tag = build_official_toxiproxy(Path(args.directory), progress)
+    if args.quiet:
+        print(tag)
+    else:
+        print(f"{tag}\nselect it with: export SANDBOX_IMAGE_TOXIPROXY={tag}")
     return 0
 
 

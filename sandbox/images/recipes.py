@@ -33,6 +33,7 @@ RECIPES: tuple[str, ...] = (
     "alertmanager",
     "openssh",
     "python",
+    "toxiproxy",
 )
 SUITE = "bookworm"
 VARIANT = "minbase"

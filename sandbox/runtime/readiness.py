@@ -170,12 +170,17 @@ class ExecHealthcheckWaitStrategy(ReadinessWaitStrategy):
         return "healthy"
 
     def check(self, container: Any) -> bool:
+        return self.exec_succeeds(container, self.command)
+
+    def exec_succeeds(self, container: Any, command: list[str]) -> bool:
+        """True when ``command`` exits 0 in the running container (False while it is not
+        running yet, or when the exec times out)."""
         if container.status != "running":
             if container.status == "created":
                 self._abort.wait(0.1)
             return False
         try:
-            exec_id = self._api.exec_create(container.id, self.command, stdout=True, stderr=True)
+            exec_id = self._api.exec_create(container.id, command, stdout=True, stderr=True)
             self._api.exec_start(exec_id)
             return self._api.exec_inspect(exec_id).get("ExitCode") == 0
         except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):

@@ -14,6 +14,7 @@ from sandbox.progress import Progress
 from sandbox.runtime import labels as L
 from sandbox.runtime.containers import ServiceContainer
 from sandbox.runtime.networks import create_networks, network_variables
+from sandbox.runtime.proxy_populate import ProxyPopulateWaitStrategy
 from sandbox.runtime.readiness import (
     ExecHealthcheckWaitStrategy,
     ExitSuccessWaitStrategy,
@@ -23,7 +24,7 @@ from sandbox.runtime.readiness import (
 from sandbox.runtime.scheduler import StartScheduler
 from sandbox.runtime.secrets import generate_secrets, secret_variables, write_ssh_key_pair
 from sandbox.runtime.state import RunState, run_dir
-from sandbox.topology import Topology, load_topology
+from sandbox.topology import Healthcheck, Topology, load_topology
 
 
 def ready_timeout() -> float:
@@ -52,6 +53,11 @@ def _strategy(topo: Topology, name: str, abort: threading.Event) -> ReadinessWai
     kwargs = {"timeout": ready_timeout(), "abort": abort}
     if "service_completed_successfully" in wanted:
         return ExitSuccessWaitStrategy(name, **kwargs)
+    if topo.proxy is not None and name == topo.proxy.service:  # filled through its API
+        healthcheck = service.healthcheck or Healthcheck(
+            ("CMD", "curl", "-fsS", "-m", "2", "-o", "/dev/null",
+             f"http://127.0.0.1:{topo.proxy.api_port}/proxies"), timeout=3.0)
+        return ProxyPopulateWaitStrategy(name, healthcheck, topo.proxy.api_port, **kwargs)
     if service.healthcheck:
         return ExecHealthcheckWaitStrategy(name, service.healthcheck, **kwargs)
     return RunningWaitStrategy(name, **kwargs)
@@ -128,6 +134,7 @@ def start_run(
         ssh_public_key=public_key,
         compose_file=str(plan.compose_file),
         proxy=topo.proxy.service if topo.proxy else None,
+        proxy_api_port=topo.proxy.api_port if topo.proxy else None,
     )
     read_ports(client, topo, plan.project, plan.run_id, state)
     return state

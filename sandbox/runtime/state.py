@@ -28,6 +28,7 @@ class RunState:
     ssh_public_key: str | None = None
     compose_file: str | None = None
     proxy: str | None = None  # the service every link goes through (x-sandbox.proxy)
+    proxy_api_port: int | None = None  # its API's container port
 
 
 def runs_dir(project_root: Path) -> Path:

@@ -37,7 +37,7 @@ class FakeContainer:
 
 
 class ChaosFakeSandbox:
-    state = SimpleNamespace(networks={"private": {}, "public": {}})
+    state = SimpleNamespace(networks={"private": {}, "public": {}}, proxy="toxiproxy")
 
     def __init__(self, run_id: str) -> None:
         self.run_id = run_id

@@ -31,7 +31,7 @@ class FakeContainer:
 def fake_sandbox(calls):
     return SimpleNamespace(
         run_id="r1",
-        state=SimpleNamespace(networks={"public": {}, "private": {}}),
+        state=SimpleNamespace(networks={"public": {}, "private": {}}, proxy="toxiproxy"),
         status=lambda: [{"service": "catalog"}, {"service": "postgres"}],
         container=lambda s: FakeContainer(f"sandbox-r1-{s}", calls),
     )

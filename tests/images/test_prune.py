@@ -27,9 +27,14 @@ def fake_client(images, used_ids):
 def test_prune_removes_superseded_tags_but_keeps_current_and_used(monkeypatch):
     current = sorted(builder.current_tags())
     images = [
-        SimpleNamespace(id="cur", tags=current[:2]),
-        SimpleNamespace(id="old", tags=["sandbox/python:000000000000"]),
-        SimpleNamespace(id="used", tags=["sandbox/postgres:111111111111"]),
+        SimpleNamespace(id="cur", tags=current[:2], labels={"sandbox.recipe": "base"}),
+        SimpleNamespace(id="old", tags=["sandbox/python:000000000000"],
+                        labels={"sandbox.recipe": "python"}),
+        SimpleNamespace(id="used", tags=["sandbox/postgres:111111111111"],
+                        labels={"sandbox.recipe": "postgres"}),
+        # made from binaries outside the recipes (`images official-toxiproxy`): not superseded
+        SimpleNamespace(id="official", tags=["sandbox/toxiproxy-official:222222222222"],
+                        labels={"sandbox.recipe": "toxiproxy-official"}),
     ]
     client = fake_client(images, used_ids=["used"])
     monkeypatch.setattr(builder.dockerapi, "client", lambda: client)
