@@ -10,8 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from starlette.requests import Request
-
 from .problem import ProblemError
 
 
@@ -42,9 +40,30 @@ def identity_from_headers(headers: Mapping[str, str]) -> Identity:
     return Identity(user_id=user_id, client_id=(lower.get("x-client-id") or "").strip(), roles=roles)
 
 
-def fastapi_identity(request: Request) -> Identity:
-    """FastAPI dependency: `identity: Identity = Depends(fastapi_identity)`."""
-    return identity_from_headers(request.headers)
+USER_ID_HEADER, CLIENT_ID_HEADER, ROLES_HEADER = "X-User-Id", "X-Client-Id", "X-User-Roles"
+IDENTITY_HEADERS = (USER_ID_HEADER, CLIENT_ID_HEADER, ROLES_HEADER)
+"""Set by the gateway from the verified token (any client-sent value is replaced)."""
+
+
+def _header(name: str, description: str) -> object:
+    from fastapi import Header
+
+    return Header(alias=name, description=f"set by the gateway: {description}")
+
+
+def fastapi_identity(
+    x_user_id: Annotated[str | None, _header(USER_ID_HEADER, "the token's user id")] = None,
+    x_client_id: Annotated[str | None, _header(CLIENT_ID_HEADER, "the API key's client id")] = None,
+    x_user_roles: Annotated[str | None, _header(ROLES_HEADER, "the user's roles, comma separated")] = None,
+) -> Identity:
+    """FastAPI dependency: `identity: Identity = Depends(fastapi_identity)`.
+
+    The headers are declared (so the API documents say which ones the gateway sets);
+    without X-User-Id the answer is a 401 problem, never a validation error.
+    """
+    return identity_from_headers({USER_ID_HEADER: x_user_id or "",
+                                  CLIENT_ID_HEADER: x_client_id or "",
+                                  ROLES_HEADER: x_user_roles or ""})
 
 
 def flask_identity() -> Identity:

@@ -15,11 +15,30 @@ from typing import Any
 import httpx
 import psycopg
 import psycopg_pool
+from pydantic import BaseModel, Field
 
 from .logging import get_logger
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 log = get_logger()
+
+
+class Problem(BaseModel):
+    """The problem+json document (RFC 9457) every service answers its errors with."""
+
+    type: str = Field("about:blank", description="a URI naming the kind of problem")
+    title: str = Field(description="the HTTP reason phrase of `status`")
+    status: int = Field(ge=400, le=599, description="the HTTP status code")
+    detail: str = Field(description="what went wrong, for a person")
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """FastAPI `responses=` for the problems a route can answer (documented as problem+json).
+
+    >>> problem_responses(404)[404]["description"]
+    'Not Found'
+    """
+    return {status: {"model": Problem, "description": _reason(status)} for status in statuses}
 
 
 class ProblemError(Exception):
