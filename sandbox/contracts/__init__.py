@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import fastapi_services as _fastapi_services  # noqa: F401 - registers the FastAPI services
+from . import flask_monolith as _flask_monolith  # noqa: F401 - registers `monolith`
 from .registry import CONTRACTS, Contract, Document
 from .store import ContractError, dumps, generate, generate_all, load, path_of, stale, write
 

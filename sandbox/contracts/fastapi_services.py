@@ -7,11 +7,9 @@ lifespan, which never runs here.
 from __future__ import annotations
 
 import importlib
-import re
-from collections import Counter
 from typing import Any
 
-from .openapi_shape import METHODS, operations, shape
+from .openapi_shape import handler_names, shape
 from .registry import Document, contract
 from .sources import ensure_services_importable
 
@@ -29,27 +27,6 @@ def fastapi_app(service: str) -> Any:
     return importlib.import_module(APPS[service]).app
 
 
-def operation_ids(doc: Document) -> dict[tuple[str, str], str]:
-    """(path, method) → the handler's name; `<name>_<method>` for a multi-method handler.
-
-    FastAPI's default operation id is the handler's name, the path (non-word characters
-    as `_`) and one of the route's methods: the name is what precedes that tail.
-
-    >>> doc = {"paths": {"/v1/x/{id}": {"get": {"operationId": "x_get_v1_x__id__get"}}}}
-    >>> operation_ids(doc)
-    {('/v1/x/{id}', 'get'): 'x_get'}
-    """
-    names: dict[tuple[str, str], str] = {}
-    for path, method, op in operations(doc):
-        raw = str(op.get("operationId") or "")
-        tail = re.sub(r"\W", "_", path)
-        found = re.fullmatch(rf"(.+){re.escape(tail)}_(?:{'|'.join(METHODS)})", raw)
-        names[(path, method)] = found.group(1) if found else raw
-    uses = Counter((path, name) for (path, _), name in names.items())
-    return {(path, method): f"{name}_{method}" if uses[(path, name)] > 1 else name
-            for (path, method), name in names.items()}
-
-
 def build(service: str) -> Document:
     """The shaped OpenAPI 3.1 document of one FastAPI service."""
     import warnings
@@ -61,7 +38,7 @@ def build(service: str) -> Document:
         warnings.filterwarnings("ignore", message="Duplicate Operation ID")
         raw = app.openapi()
     app.openapi_schema = None
-    return shape(raw, service=service, operation_ids=operation_ids(raw))
+    return shape(raw, service=service, operation_ids=handler_names(raw))
 
 
 def _register(service: str) -> None:

@@ -24,6 +24,8 @@ What the frameworks leave out or say differently, applied the same way to FastAP
 from __future__ import annotations
 
 import copy
+import re
+from collections import Counter
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -36,7 +38,9 @@ METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 IDENTITY_HEADERS = ("X-User-Id", "X-Client-Id", "X-User-Roles")
 REQUIRED_IDENTITY = "X-User-Id"
 NOT_THE_API = ("/metrics", "/openapi.json")
-FRAMEWORK_SCHEMAS = ("HTTPValidationError", "ValidationError", "ValidationErrorModel")
+# the frameworks' blanket validation answers (FastAPI's, and the monolith's flask-openapi3
+# model): replaced by Problem, and dropped where nothing can fail validation
+FRAMEWORK_SCHEMAS = ("HTTPValidationError", "ValidationError", "ValidationProblem")
 SERVICE_PORT = 8000
 def operations(doc: Mapping[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     """Every (path, method, operation) of a document, in path then method order."""
@@ -48,10 +52,31 @@ def operations(doc: Mapping[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     return found
 
 
+def handler_names(doc: Document) -> dict[tuple[str, str], str]:
+    """(path, method) → the handler's name; `<name>_<method>` for a multi-method handler.
+
+    FastAPI's and flask-openapi3's default operation id is the handler's name, the path (non-word characters
+    as `_`) and one of the route's methods: the name is what precedes that tail.
+
+    >>> doc = {"paths": {"/v1/x/{id}": {"get": {"operationId": "x_get_v1_x__id__get"}}}}
+    >>> handler_names(doc)
+    {('/v1/x/{id}', 'get'): 'x_get'}
+    """
+    names: dict[tuple[str, str], str] = {}
+    for path, method, op in operations(doc):
+        raw = str(op.get("operationId") or "")
+        tail = re.sub(r"\W", "_", path)
+        found = re.fullmatch(rf"(.+){re.escape(tail)}_(?:{'|'.join(METHODS)})", raw)
+        names[(path, method)] = found.group(1) if found else raw
+    uses = Counter((path, name) for (path, _), name in names.items())
+    return {(path, method): f"{name}_{method}" if uses[(path, name)] > 1 else name
+            for (path, method), name in names.items()}
+
+
 def shape(doc: Document, *, service: str, operation_ids: Mapping[tuple[str, str], str],
           description: str = "") -> Document:
     """A copy of `doc` in the project's shape (see the module docstring)."""
-    out = copy.deepcopy(doc)
+    out = _whole_numbers(copy.deepcopy(doc))
     for path in NOT_THE_API:
         out.get("paths", {}).pop(path, None)
     for path, method, op in operations(out):
@@ -60,9 +85,12 @@ def shape(doc: Document, *, service: str, operation_ids: Mapping[tuple[str, str]
         except KeyError:
             raise ValueError(f"{service} {method.upper()} {path}: no handler name for the "
                              "operation id") from None
+        if op.get("tags") == ["default"]:
+            del op["tags"]  # flask-openapi3's tag for an untagged route
         _identity_parameters(op)
         _responses(op)
     _components(out)
+    out.pop("tags", None)
     out["info"] = {"title": service, "version": out.get("info", {}).get("version", "0.1.0"),
                    "description": description or f"The {service} service's HTTP API, as it "
                    f"serves it on its container port {SERVICE_PORT}."}
@@ -132,6 +160,8 @@ def _accepts_any_string(schema: Mapping[str, Any]) -> bool:
 
 
 def _framework_ref(schema: Mapping[str, Any]) -> bool:
+    if schema.get("type") == "array":  # flask-openapi3's 422 is a list of its model
+        schema = schema.get("items") or {}
     return str(schema.get("$ref", "")).rsplit("/", 1)[-1] in FRAMEWORK_SCHEMAS
 
 
@@ -140,8 +170,22 @@ def _refers_to_framework_schema(answer: Mapping[str, Any]) -> bool:
                for m in (answer.get("content") or {}).values())
 
 
+def _whole_numbers(value: Any) -> Any:
+    """1.0 → 1 throughout (flask-openapi3 writes integer bounds as floats)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(v) for v in value]
+    return value
+
+
 def _components(doc: Document) -> None:
-    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    components = doc.setdefault("components", {})
+    for key in [k for k, v in components.items() if v is None]:
+        del components[key]  # flask-openapi3 writes `securitySchemes: null`
+    schemas = components.setdefault("schemas", {})
     for name in FRAMEWORK_SCHEMAS:
         schemas.pop(name, None)
     if "Problem" not in schemas:

@@ -135,12 +135,21 @@ def add_flask_health(app: Any, checks: Callable[[], Mapping[str, SyncCheck]]) ->
     """Flask variant of `add_fastapi_health`."""
     from flask import jsonify
 
-    @app.get("/health/live")
-    def _live() -> Any:
+    # documented when the app is a flask-openapi3 one (it then has an API document)
+    live_doc: dict[str, Any] = {}
+    ready_doc: dict[str, Any] = {}
+    if hasattr(type(app), "api_doc"):  # not the instance: the property would build the document
+        from flask_openapi3 import Tag
+
+        live_doc = {"responses": {200: Liveness}, "tags": [Tag(name="health")]}
+        ready_doc = {"responses": {200: Readiness, 503: Readiness}, "tags": [Tag(name="health")]}
+
+    @app.get("/health/live", **live_doc)
+    def health_live() -> Any:
         return jsonify(status="ok")
 
-    @app.get("/health/ready")
-    def _ready() -> Any:
+    @app.get("/health/ready", **ready_doc)
+    def health_ready() -> Any:
         try:
             current = checks()
         except Exception as exc:  # noqa: BLE001

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated
 
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
 from .problem import ProblemError
 
 
@@ -81,3 +83,34 @@ def _identity_dependency() -> object:
 
 IdentityDep = Annotated[Identity, _identity_dependency()]
 """FastAPI parameter type: `identity: IdentityDep` (401 problem without gateway headers)."""
+
+
+
+class GatewayIdentity(BaseModel):
+    """The gateway's identity headers as a request-header model (flask-openapi3).
+
+    Declared so the API document lists them; checked before the body, so a request
+    without X-User-Id is a 401 problem even when its body is invalid too. In a view:
+    `def orders_create(header: GatewayIdentity, body: ...)`, then `header.identity()`.
+    """
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+    x_user_id: str | None = Field(None, alias=USER_ID_HEADER,
+                                  description="set by the gateway: the token's user id")
+    x_client_id: str | None = Field(None, alias=CLIENT_ID_HEADER,
+                                    description="set by the gateway: the API key's client id")
+    x_user_roles: str | None = Field(None, alias=ROLES_HEADER,
+                                     description="set by the gateway: the user's roles, "
+                                     "comma separated")
+
+    @model_validator(mode="after")
+    def _verified(self) -> GatewayIdentity:
+        self.identity()  # a ProblemError (401) passes through pydantic unchanged
+        return self
+
+    def identity(self) -> Identity:
+        """The verified caller (a 401 problem without X-User-Id)."""
+        return identity_from_headers({USER_ID_HEADER: self.x_user_id or "",
+                                      CLIENT_ID_HEADER: self.x_client_id or "",
+                                      ROLES_HEADER: self.x_user_roles or ""})
