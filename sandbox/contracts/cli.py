@@ -7,7 +7,7 @@ import sys
 
 from .diff import Change, diff_documents
 from .registry import CONTRACTS
-from .store import ContractError, generate_all, load, stale, write
+from .store import ContractError, check_revision, generate_all, load, stale, write
 from .validate import InvalidDocument, validate
 
 
@@ -50,6 +50,7 @@ def cmd_write(args: argparse.Namespace) -> int:
 
 def changes_since(base: str) -> list[Change]:
     """Every change from the documents at git `base` to the code's documents now."""
+    check_revision(base)
     changes: list[Change] = []
     for name, doc in _validated().items():
         try:

@@ -170,7 +170,10 @@ def compose(service_docs: dict[str, Document], config: GatewayConfig) -> Documen
                                  "'s: rename one handler")
             ids[op["operationId"]] = f"{service} {method.upper()} {public_path}"
             paths.setdefault(public_path, {})[method] = op
-    schemas.setdefault("Problem", service_docs["auth"]["components"]["schemas"]["Problem"])
+    if "Problem" not in schemas:  # the gateway's own answers are problems too
+        from services.platform.problem import Problem
+
+        schemas["Problem"] = Problem.model_json_schema()
     return {
         "openapi": "3.1.0",
         "info": {"title": "sandbox public API", "version": "0.1.0",
