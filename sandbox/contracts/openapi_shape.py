@@ -124,6 +124,8 @@ def _responses(op: dict[str, Any]) -> None:
     default_422 = responses.get("422", {})
     if _refers_to_framework_schema(default_422) and not _can_fail_validation(op):
         del responses["422"]
+    if op.get("requestBody"):  # the framework's answer to a body it cannot parse as JSON
+        responses.setdefault("400", {"description": "the body is not JSON (or not UTF-8)"})
     for code, answer in list(responses.items()):
         if not str(code).isdigit() or int(code) < 400:
             continue

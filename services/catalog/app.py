@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from services.platform.app import ResourcesDep, answers, create_app
 from services.platform.health import redis_check
@@ -26,8 +26,8 @@ class ProductIn(BaseModel):
 
     sku: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     name: str = Field(min_length=1, max_length=200)
-    price_cents: int = Field(ge=0, le=100_000_000)
-    stock: int = Field(ge=0, le=10_000_000)
+    price_cents: StrictInt = Field(ge=0, le=100_000_000)  # strict: `true` is not 1
+    stock: StrictInt = Field(ge=0, le=10_000_000)
 
 
 class Product(BaseModel):
@@ -74,7 +74,7 @@ async def read_product(res: Resources, sku: str) -> dict[str, Any]:
 @app.get("/v1/products", response_model=None, responses=answers(ProductPage, 422))
 async def products_list(
     identity: IdentityDep, res: ResourcesDep,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> dict[str, Any]:
     async with res.pool.connection() as conn:
         items = await store.list_products(conn, limit, offset)

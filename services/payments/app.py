@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 
 from services.platform.app import ResourcesDep, answers, create_app
 from services.platform.identity import IdentityDep
-from services.platform.problem import ProblemError
 
 from . import store
 
@@ -38,15 +37,11 @@ class PaymentList(BaseModel):
 
 
 @app.get("/v1/payments", response_model=None, responses=answers(PaymentList, 422))
-async def payments_list(order_id: Annotated[str, Query(min_length=1)],
+async def payments_list(order_id: Annotated[uuid.UUID, Query()],
                         identity: IdentityDep,
                         res: ResourcesDep) -> dict[str, Any]:
-    try:
-        uuid.UUID(order_id)
-    except ValueError as exc:
-        raise ProblemError(422, "Unprocessable Content", "order_id must be a UUID") from exc
     async with res.pool.connection() as conn:
-        rows = await store.payments_for_order(conn, order_id)
+        rows = await store.payments_for_order(conn, str(order_id))
     if not identity.has_role("admin"):
         rows = [r for r in rows if r["customer_id"] == identity.user_id]
     return {"items": rows}

@@ -104,8 +104,11 @@ def install_fastapi_handlers(app: Any) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         title = _reason(exc.status_code)
-        return respond(ProblemError(exc.status_code, title, str(exc.detail or title)),
-                       getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:  # Starlette names the methods of one route of the path
+            headers["Allow"] = ", ".join(allowed_methods(request.app.router.routes,
+                                                         request.scope))
+        return respond(ProblemError(exc.status_code, title, str(exc.detail or title)), headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -164,7 +167,11 @@ def install_flask_handlers(app: Any) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
         status = exc.code or 500
-        return respond(ProblemError(status, _reason(status), exc.description or ""))
+        response = respond(ProblemError(status, _reason(status), exc.description or ""))
+        allow = dict(exc.get_headers()).get("Allow")
+        if allow:  # a 405 names the methods the path takes
+            response.headers["Allow"] = allow
+        return response
 
     @app.errorhandler(Exception)
     def _unhandled(exc: Exception) -> Response:
@@ -173,6 +180,25 @@ def install_flask_handlers(app: Any) -> None:
         problem = classify_exception(exc)
         log.exception("request.failed", status=problem.status)
         return respond(problem)
+
+
+def allowed_methods(routes: Any, scope: dict[str, Any]) -> list[str]:
+    """Every method some route of ``scope``'s path takes, sorted (a 405's ``Allow``).
+
+    >>> from starlette.routing import Route
+    >>> routes = [Route("/a", lambda r: None, methods=["GET"]),
+    ...           Route("/a", lambda r: None, methods=["POST"])]
+    >>> allowed_methods(routes, {"type": "http", "path": "/a", "method": "PUT"})
+    ['GET', 'HEAD', 'POST']
+    """
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in routes:
+        match, _ = route.matches({**scope, "method": "GET"})
+        if match != Match.NONE and getattr(route, "methods", None):
+            methods |= set(route.methods)
+    return sorted(methods)
 
 
 def _reason(status: int) -> str:

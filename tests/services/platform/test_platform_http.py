@@ -150,3 +150,33 @@ def test_classification_of_dependency_errors():
 def test_input_the_database_cannot_take_is_a_422_not_a_500(error):
     problem = classify_exception(error)
     assert problem.status == 422 and "cannot be stored" in problem.detail
+
+
+def test_a_405_names_every_method_of_the_path_in_allow():
+    app = FastAPI()
+    install_fastapi_handlers(app)
+
+    @app.get("/things")
+    async def things_list():
+        return []
+
+    @app.post("/things")
+    async def things_create():
+        return {}
+
+    r = TestClient(app).put("/things")
+    assert r.status_code == 405 and r.headers["content-type"] == "application/problem+json"
+    assert set(r.headers["allow"].split(", ")) >= {"GET", "POST"}
+
+
+def test_a_flask_405_keeps_its_allow_header():
+    app = Flask("t")
+    install_flask_handlers(app)
+
+    @app.get("/things")
+    def things_list():
+        return "[]"
+
+    r = app.test_client().put("/things")
+    assert r.status_code == 405 and r.mimetype == "application/problem+json"
+    assert "GET" in r.headers["Allow"]
