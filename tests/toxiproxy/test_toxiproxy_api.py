@@ -26,6 +26,7 @@ def test_proxy_create_answers_201_with_the_bound_address(api: httpx.Client, echo
         "listen": proxy["listen"],
         "upstream": echo.upstream,
         "enabled": True,
+        "Logger": {},  # Toxiproxy's Go server shows its logger field; ours too
         "toxics": [],
     }
     host, port = address(proxy["listen"])
