@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 import socket
 
 
@@ -129,5 +130,8 @@ def listen_error(address: str, exc: Exception) -> str:
     """The text Go's ``net.Listen`` fails with (``listen tcp 127.0.0.1:80: bind: ...``)."""
     if isinstance(exc, AddressError):
         return f"listen tcp: {exc}"
-    text = (exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)).lower()
+    if isinstance(exc, OSError) and exc.errno is not None:
+        text = os.strerror(exc.errno).lower()
+    else:
+        text = str(exc)
     return f"listen tcp {address}: bind: {text}"

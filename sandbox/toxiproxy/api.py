@@ -175,6 +175,10 @@ class ToxiproxyApi:
                     response = await handler(request, segments[1::2])
                 except errors.ApiError as exc:
                     response = _text_error(exc.status, gojson.dumps(exc.to_json()))
+                except Exception as exc:  # noqa: BLE001 -- a bug answers 500, not a hang-up
+                    log("api_failed", level="error", path=request.path, error=repr(exc))
+                    failure = {"error": f"internal error: {exc!r}", "status": 500}
+                    response = _text_error(500, gojson.dumps(failure))
         response.headers.update(request_id)
         return response
 

@@ -318,7 +318,7 @@ class _Decoder:
             if not isinstance(value, Number):
                 return self.type_error(what, target, where)
             try:
-                return Float32(struct.unpack("f", struct.pack("f", float(value)))[0])
+                return Float32(struct.unpack("<f", struct.pack("<f", float(value)))[0])
             except OverflowError:
                 return self.type_error(f"number {value}", target, where)
         if target.kind == "opaque":
@@ -381,17 +381,16 @@ class Float32(float):
     def go_text(self) -> str:
         for digits in range(1, 10):
             text = f"{self:.{digits}g}"
-            if struct.unpack("f", struct.pack("f", float(text)))[0] == self:
+            if struct.unpack("<f", struct.pack("<f", float(text)))[0] == self:
                 break
         exact = Decimal(text)
-        if exact == 0 or 1e-6 <= abs(exact) < 1e21:
+        if exact == 0 or Decimal("1e-6") <= abs(exact) < Decimal("1e21"):
             plain = format(exact, "f")
             return plain.rstrip("0").rstrip(".") if "." in plain else plain
-        mantissa, _, exponent = format(exact, "e").partition("e")
-        if "." in mantissa:
-            mantissa = mantissa.rstrip("0").rstrip(".")
-        return f"{mantissa}e{exponent[0]}{int(exponent[1:]):d}" if abs(int(exponent)) < 10 \
-            else f"{mantissa}e{exponent}"
+        mantissa, _, exponent = f"{float(text):.{digits - 1}e}".partition("e")
+        if exponent.startswith("-0"):  # json.Marshal writes 1e-7, not 1e-07
+            exponent = "-" + exponent[2:]
+        return f"{mantissa}e{exponent}"
 
 
 _ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028",

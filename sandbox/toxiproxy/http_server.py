@@ -90,7 +90,9 @@ async def _read_request(
     return Request(method.upper(), target, headers, body), version
 
 
-def _encode(response: Response, keep_alive: bool, version: str = "HTTP/1.1") -> bytes:
+def _encode(
+    response: Response, keep_alive: bool, version: str = "HTTP/1.1", method: str = "GET"
+) -> bytes:
     reason = HTTPStatus(response.status).phrase
     head = [f"HTTP/1.1 {response.status} {reason}"]
     headers = dict(response.headers)
@@ -98,13 +100,13 @@ def _encode(response: Response, keep_alive: bool, version: str = "HTTP/1.1") -> 
         headers["Content-Type"] = response.content_type
     head += [f"{name}: {value}" for name, value in sorted(headers.items())]
     head.append("Date: " + formatdate(usegmt=True))
-    if response.status != 204:
+    if response.status != 204 and not (method == "HEAD" and not response.body):
         head.append(f"Content-Length: {len(response.body)}")
     if not keep_alive:
         head.append("Connection: close")
     elif version != "HTTP/1.1":
         head.append("Connection: keep-alive")
-    body = b"" if response.status == 204 else response.body
+    body = b"" if response.status == 204 or method == "HEAD" else response.body
     return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
 
 
@@ -127,7 +129,7 @@ async def _serve_connection(
                 connection != "close" if version == "HTTP/1.1" else connection == "keep-alive"
             )
             response = await handler(request)
-            writer.write(_encode(response, keep_alive, version))
+            writer.write(_encode(response, keep_alive, version, request.method))
             await writer.drain()
             if not keep_alive:
                 break

@@ -8,6 +8,7 @@ running there instead (the official one, to check that the API tests hold for bo
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -21,6 +22,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "fidelity: timing and byte-stream checks of the proxy (slower, real sockets)"
     )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """How many requests were compared with the reference Toxiproxy (differential tests)."""
+    differential = sys.modules.get("tests.toxiproxy.differential")
+    if differential is not None and differential.comparisons:
+        terminalreporter.write_line(
+            f"toxiproxy differential: {differential.comparisons} comparisons with the reference"
+        )
 
 
 class ExternalServer:
