@@ -8,7 +8,6 @@ Skipped, with the reason, where the reference build is absent (see ``reference.p
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
@@ -17,31 +16,6 @@ from tests.toxiproxy.netutil import EchoServer, ServerProcess, connect, recv_exa
 from tests.toxiproxy.reference import REQUEST_ID, ReferenceServer, run_cli
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture(scope="module")
-def reference() -> Iterator[ReferenceServer]:
-    server = ReferenceServer()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def ours(reference: ReferenceServer) -> Iterator[ServerProcess]:
-    server = ServerProcess()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def sides(ours: ServerProcess, reference: ReferenceServer,
-          echo: EchoServer) -> Iterator[list[Side]]:
-    """Ours first, then the reference; every proxy is deleted on both after the test."""
-    both = [Side("ours", ours.url, echo.upstream), Side("reference", reference.url, echo.upstream)]
-    yield both
-    for side in both:
-        side.delete_all()
-        side.close()
 
 
 P = {"listen": "127.0.0.1:0", "upstream": "{ECHO}"}  # a proxy on a free port to the echo
@@ -164,10 +138,10 @@ CASES: dict[str, list[tuple]] = {
                                        "attributes": {"latency": "x"}}),
         ("POST", "/proxies/p/toxics", {"type": "latency", "name": "f",
                                        "attributes": {"latency": 1.5}}),
-        ("POST", "/proxies/p/toxics", '{"type": "latency", "name": "e", '
-                                      '"attributes": {"latency": 1e3}}'),
-        ("POST", "/proxies/p/toxics", '{"type": "latency", "name": "big", '
-                                      '"attributes": {"latency": 99999999999999999999}}'),
+        ("POST", "/proxies/p/toxics", ('{"type": "latency", "name": "e", '
+                                      '"attributes": {"latency": 1e3}}')),
+        ("POST", "/proxies/p/toxics", ('{"type": "latency", "name": "big", '
+                                      '"attributes": {"latency": 99999999999999999999}}')),
         ("POST", "/proxies/p/toxics", {"type": "slicer", "name": "sl",
                                        "attributes": {"delay": "x"}}),
         ("POST", "/proxies/p/toxics", {"type": "latency", "name": "tox", "toxicity": 3}),
