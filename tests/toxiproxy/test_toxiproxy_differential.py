@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from tests.toxiproxy import differential
 from tests.toxiproxy.differential import Side, compare
 from tests.toxiproxy.netutil import EchoServer, ServerProcess, connect, recv_exactly
 from tests.toxiproxy.reference import REQUEST_ID, ReferenceServer, run_cli
@@ -318,5 +319,6 @@ def test_the_reference_cli_prints_the_same_for_both_servers(
     api_ports = {"ours": ours.port, "reference": reference.port}
     for step in CLI_STEPS:
         results = [_cli(side, api_ports[side.name], step) for side in sides]
+        differential.comparisons += 1
         assert results[0] == results[1], f"toxiproxy-cli {' '.join(step)}: {results}"
     assert results[0][0] == 0

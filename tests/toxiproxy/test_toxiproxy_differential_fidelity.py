@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.toxiproxy import differential
 from tests.toxiproxy.differential import Side
 from tests.toxiproxy.netutil import connect, free_port, recv_exactly
 
@@ -71,6 +72,7 @@ def on_both(sides: list[Side], script: Script, *toxics: dict) -> tuple[Seen, See
 
 
 def assert_same(ours: Seen, reference: Seen, within: float = 0.12, ratio: float = 0.0):
+    differential.comparisons += 1
     assert (ours.data, ours.end) == (reference.data, reference.end), (ours, reference)
     tolerance = within + ratio * reference.elapsed
     assert abs(ours.elapsed - reference.elapsed) <= tolerance, (ours, reference)
