@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from http import HTTPStatus
 
 MAX_BODY = 16 * 1024 * 1024
@@ -23,11 +24,13 @@ class Request:
 
 @dataclass
 class Response:
-    """A response; a 204 is sent without a body."""
+    """A response; a 204 is sent without a body. Headers are sent as Go's net/http sends
+    them (sorted, then ``Date`` and ``Content-Length``), since Toxiproxy is a Go server."""
 
     status: int
     body: bytes = b""
-    content_type: str = "application/json"
+    content_type: str | None = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 Handler = Callable[[Request], Awaitable[Response]]
@@ -87,14 +90,23 @@ async def _read_request(
     return Request(method.upper(), target, headers, body), version
 
 
-def _encode(response: Response, keep_alive: bool) -> bytes:
+def _encode(
+    response: Response, keep_alive: bool, version: str = "HTTP/1.1", method: str = "GET"
+) -> bytes:
     reason = HTTPStatus(response.status).phrase
     head = [f"HTTP/1.1 {response.status} {reason}"]
-    if response.status != 204:
-        head.append(f"Content-Type: {response.content_type}")
+    headers = dict(response.headers)
+    if response.content_type is not None and response.status != 204:
+        headers["Content-Type"] = response.content_type
+    head += [f"{name}: {value}" for name, value in sorted(headers.items())]
+    head.append("Date: " + formatdate(usegmt=True))
+    if response.status != 204 and not (method == "HEAD" and not response.body):
         head.append(f"Content-Length: {len(response.body)}")
-    head.append("Connection: " + ("keep-alive" if keep_alive else "close"))
-    body = b"" if response.status == 204 else response.body
+    if not keep_alive:
+        head.append("Connection: close")
+    elif version != "HTTP/1.1":
+        head.append("Connection: keep-alive")
+    body = b"" if response.status == 204 or method == "HEAD" else response.body
     return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
 
 
@@ -105,8 +117,9 @@ async def _serve_connection(
         while True:
             try:
                 parsed = await _read_request(reader, writer)
-            except BadRequest as exc:
-                writer.write(_encode(Response(400, f"{exc}\n".encode(), "text/plain"), False))
+            except BadRequest:
+                bad = Response(400, b"400 Bad Request", "text/plain; charset=utf-8")
+                writer.write(_encode(bad, False))
                 break
             if parsed is None:
                 break
@@ -116,7 +129,7 @@ async def _serve_connection(
                 connection != "close" if version == "HTTP/1.1" else connection == "keep-alive"
             )
             response = await handler(request)
-            writer.write(_encode(response, keep_alive))
+            writer.write(_encode(response, keep_alive, version, request.method))
             await writer.drain()
             if not keep_alive:
                 break

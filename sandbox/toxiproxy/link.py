@@ -8,8 +8,9 @@ is a task running one toxic; stages are joined by queues. Every change to the ch
 synchronous on the event loop, so it happens between two steps of the toxics' tasks:
 
 - add: the last stage's output is pointed at the new stage's queue;
-- remove: the stage's task is cancelled, its unsent bytes (``pending``) and its queue
-  are handed, in order, to what came after it, and the stage before is relinked;
+- remove: the stage's task is cancelled, the toxic's ``cleanup`` runs (it may end the
+  stream), its unsent bytes (``pending``) and its queue are handed, in order, to what
+  came after it, and the stage before is relinked;
 - update: the task is cancelled, ``pending`` goes back to the front of its own queue and
   the stage restarts with the new toxic.
 
@@ -20,7 +21,6 @@ lost, reordered or duplicated by any of these.
 from __future__ import annotations
 
 import asyncio
-import random
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -144,7 +144,7 @@ class Stage:
             self.output(None)
 
     def start(self) -> None:
-        toxic = self.entry.toxic if random.random() < self.entry.toxicity else _NOOP
+        toxic = self.entry.toxic if self.entry.rolls_true() else _NOOP
         self.task = asyncio.get_running_loop().create_task(self._run(toxic))
 
     async def _run(self, toxic: Any) -> None:
@@ -271,6 +271,7 @@ class Link:
         index = self._index(name)
         stage = self.stages.pop(index)
         stage.interrupt()
+        stage.entry.toxic.cleanup(stage)  # may close the connection (timeout does)
         target = self.stages[index].input.put if index < len(self.stages) else self._sink
         self._relink_before(index, target)
         for item in stage.leftovers():

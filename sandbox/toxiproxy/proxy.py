@@ -8,7 +8,7 @@ import socket
 import struct
 from typing import Any
 
-from sandbox.toxiproxy import addresses
+from sandbox.toxiproxy import addresses, errors
 from sandbox.toxiproxy.link import Link
 from sandbox.toxiproxy.logs import log
 from sandbox.toxiproxy.toxic_collection import ToxicCollection
@@ -178,7 +178,7 @@ class Proxy:
 
     def __init__(self, name: str, listen: str, upstream: str) -> None:
         self.name = name
-        self.listen = listen or "127.0.0.1:0"
+        self.listen = listen  # as given until started, then the bound address
         self.upstream = upstream
         self.enabled = False
         self.toxics = ToxicCollection()
@@ -193,17 +193,36 @@ class Proxy:
             "listen": self.listen,
             "upstream": self.upstream,
             "enabled": self.enabled,
+            "Logger": {},  # Toxiproxy's JSON shows its (empty) logger field; so does ours
             "toxics": [entry.to_json() for entry in self.toxics.entries()],
         }
 
     async def start(self) -> None:
-        """Listen (``listen`` then holds the bound address, so a restart keeps the port)."""
+        """Listen (``listen`` then holds the bound address, so a restart keeps the port).
+
+        Raises ApiError (500, Go's text) when the address cannot be listened on."""
         if self.enabled:
             return
-        sock, self.listen = await addresses.listening_socket(*addresses.split(self.listen))
+        try:
+            sock, self.listen = await addresses.listening_socket(self.listen)
+        except (OSError, addresses.AddressError) as exc:
+            shown = self.listen
+            if not isinstance(exc, addresses.AddressError):
+                shown = await addresses.resolve(self.listen)
+            raise errors.ApiError(addresses.listen_error(shown, exc), 500) from None
         self._server = await asyncio.get_running_loop().create_server(self._new_client, sock=sock)
         self.enabled = True
         log("proxy_started", proxy=self.name, listen=self.listen, upstream=self.upstream)
+
+    async def differs(self, listen: str, upstream: str) -> bool:
+        """Toxiproxy's test for a changed proxy: ``listen`` resolved is not the address
+        listened on (so port 0 always differs), or the upstream is another. Raises
+        ApiError (500, Go's text) when ``listen`` cannot be resolved."""
+        try:
+            resolved = await addresses.resolve(listen)
+        except addresses.AddressError as exc:
+            raise errors.ApiError(str(exc), 500) from None
+        return resolved != self.listen or upstream != self.upstream
 
     def stop(self) -> None:
         """Stop listening and drop every connection."""
@@ -220,13 +239,10 @@ class Proxy:
         log("proxy_stopped", proxy=self.name, listen=self.listen)
 
     async def update(self, listen: str, upstream: str, enabled: bool) -> None:
-        """Toxiproxy's semantics: a new address restarts the proxy."""
-        if listen != self.listen or upstream != self.upstream:
-            was_enabled = self.enabled
+        """Toxiproxy's semantics: a changed address restarts the proxy."""
+        if await self.differs(listen, upstream):
             self.stop()
             self.listen, self.upstream = listen, upstream
-            if was_enabled and enabled:
-                await self.start()
         if enabled and not self.enabled:
             await self.start()
         elif not enabled and self.enabled:
@@ -236,13 +252,14 @@ class Proxy:
         return _ClientEndpoint(self)
 
     async def connect_upstream(self, client: SocketEndpoint) -> None:
-        host, port = addresses.split(self.upstream)
         loop = asyncio.get_running_loop()
         try:
+            host, port = addresses.split_host_port(self.upstream)
             _, upstream = await asyncio.wait_for(
-                loop.create_connection(SocketEndpoint, host, port), CONNECT_TIMEOUT
+                loop.create_connection(SocketEndpoint, host or "127.0.0.1", int(port or 0)),
+                CONNECT_TIMEOUT,
             )
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, ValueError) as exc:
             log(
                 "upstream_unreachable",
                 level="warning",

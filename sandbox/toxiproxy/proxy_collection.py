@@ -2,41 +2,39 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sandbox.toxiproxy import addresses, errors
+from sandbox.toxiproxy import errors
 from sandbox.toxiproxy.proxy import Proxy
-from sandbox.toxiproxy.toxic_collection import ToxicEntry, parse_toxic
+from sandbox.toxiproxy.toxic_collection import ToxicEntry
 
 
-async def _start(proxy: Proxy) -> None:
-    try:
-        await proxy.start()
-    except OSError as exc:
-        raise errors.ApiError(f"listen {proxy.listen}: {exc.strerror or exc}", 500) from None
+@dataclass
+class ProxySpec:
+    """A proxy as a client asks for it (``POST /proxies``, an item of ``/populate``)."""
+
+    name: str
+    listen: str
+    upstream: str
+    enabled: bool
+    toxics: list[ToxicEntry] | None = None  # beyond Toxiproxy: populate's "toxics"
 
 
-def _text(item: dict[str, Any], key: str, where: str) -> str:
-    value = item.get(key, "")
-    if not isinstance(value, str):
-        raise errors.BAD_REQUEST_BODY.joined(f"{key}{where} must be a string")
-    return value
-
-
-def parse_proxy(item: Any, where: str = "") -> tuple[str, str, str, bool | None]:
-    """``(name, listen, upstream, enabled)`` of a proxy's JSON; enabled None if absent."""
-    if not isinstance(item, dict):
-        raise errors.BAD_REQUEST_BODY.joined(f"a proxy{where} must be a JSON object")
-    name, listen = _text(item, "name", where), _text(item, "listen", where)
-    upstream = _text(item, "upstream", where)
-    enabled = item.get("enabled")
-    if enabled is not None and not isinstance(enabled, bool):
-        raise errors.BAD_REQUEST_BODY.joined(f"enabled{where} must be a boolean")
-    if not name:
+def check_required(fields: dict[str, Any], where: str = "") -> None:
+    """Toxiproxy's checks, in its order: a name, then an upstream."""
+    if not fields.get("name"):
         raise errors.MISSING_FIELD.joined(f"name{where}")
-    if not upstream:
+    if not fields.get("upstream"):
         raise errors.MISSING_FIELD.joined(f"upstream{where}")
-    return name, listen, upstream, enabled
+
+
+@dataclass
+class PopulateResult:
+    """What ``populate`` did: the proxies set up, in order, and the error that stopped it."""
+
+    proxies: list[Proxy]
+    error: errors.ApiError | None = None
 
 
 class ProxyCollection:
@@ -55,7 +53,7 @@ class ProxyCollection:
         if proxy.name in self.proxies:
             raise errors.PROXY_ALREADY_EXISTS
         if start:
-            await _start(proxy)
+            await proxy.start()
         self.proxies[proxy.name] = proxy
 
     def remove(self, name: str) -> None:
@@ -67,62 +65,42 @@ class ProxyCollection:
     async def reset(self) -> None:
         """Enable every proxy and remove every toxic (``POST /reset``)."""
         for proxy in self.proxies.values():
-            await _start(proxy)
+            await proxy.start()
             proxy.toxics.reset()
 
-    async def populate(self, body: Any) -> list[Proxy]:
-        """Create or replace proxies; a proxy whose addresses are unchanged is kept.
+    async def populate(self, specs: list[ProxySpec]) -> PopulateResult:
+        """Create or replace proxies one after the other, as Toxiproxy does.
 
-        Beyond Toxiproxy: an item may carry ``"toxics": [...]``; the proxy's toxics are
-        then exactly those. Everything is validated before anything changes.
+        A proxy of the same name whose listen address (resolved) and upstream are the ones
+        asked for is kept as it is; otherwise it is stopped and replaced. Proxies not named
+        are left alone. The first failure stops the rest: the result holds what was set up
+        before it. Beyond Toxiproxy: a spec's ``toxics`` become the proxy's toxics.
         """
-        if not isinstance(body, list):
-            raise errors.BAD_REQUEST_BODY.joined("populate takes a JSON array of proxies")
-        plans: list[tuple[str, str, str, bool, list[ToxicEntry] | None, bool | None]] = []
-        for i, item in enumerate(body, start=1):
-            where = f" at proxy {i}"
-            name, listen, upstream, enabled = parse_proxy(item, where)
-            if any(plan[0] == name for plan in plans):
-                raise errors.BAD_REQUEST_BODY.joined(f"duplicate proxy name {name!r}")
-            if enabled is not False:
-                addresses.split(listen or "127.0.0.1:0")
-                addresses.split(upstream)
-            toxics = self._parse_toxics(item.get("toxics"), where)
-            plans.append((name, listen, upstream, enabled is not False, toxics, enabled))
-        result = []
-        for name, listen, upstream, start, toxics, enabled in plans:
-            proxy = await self._add_or_replace(name, listen, upstream, start, enabled)
-            if toxics is not None:
+        result = PopulateResult([])
+        for spec in specs:
+            try:
+                proxy = await self._add_or_replace(spec)
+            except errors.ApiError as exc:
+                result.error = exc
+                return result
+            if spec.toxics is not None:
                 proxy.toxics.reset()
-                for entry in toxics:
+                for entry in spec.toxics:
                     proxy.toxics.add(entry)
-            result.append(proxy)
+            result.proxies.append(proxy)
         return result
 
-    @staticmethod
-    def _parse_toxics(value: Any, where: str) -> list[ToxicEntry] | None:
-        if value is None:
-            return None
-        if not isinstance(value, list):
-            raise errors.BAD_REQUEST_BODY.joined(f"toxics{where} must be an array")
-        entries = [parse_toxic(toxic) for toxic in value]
-        names = [entry.name for entry in entries]
-        if len(set(names)) != len(names):
-            raise errors.TOXIC_ALREADY_EXISTS.joined(f"duplicate toxic name{where}")
-        return entries
-
-    async def _add_or_replace(
-        self, name: str, listen: str, upstream: str, start: bool, enabled: bool | None
-    ) -> Proxy:
-        existing = self.proxies.get(name)
+    async def _add_or_replace(self, spec: ProxySpec) -> Proxy:
+        existing = self.proxies.get(spec.name)
         if existing is not None:
-            if existing.upstream == upstream and addresses.same_listen(
-                existing.listen, listen or "127.0.0.1:0"
-            ):
-                if enabled is not None and enabled != existing.enabled:
-                    await existing.update(existing.listen, upstream, enabled)
+            if not await existing.differs(spec.listen, spec.upstream):
                 return existing
-            self.remove(name)
-        proxy = Proxy(name, listen, upstream)
-        await self.add(proxy, start)
+            existing.stop()  # stays listed, stopped, if the new one cannot start
+        proxy = Proxy(spec.name, spec.listen, spec.upstream)
+        if spec.enabled:
+            await proxy.start()
+        if existing is not None:
+            existing.toxics.reset()
+        self.proxies[spec.name] = proxy
         return proxy
+

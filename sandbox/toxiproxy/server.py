@@ -10,11 +10,10 @@ async def main():
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
-from sandbox.toxiproxy import errors
-from sandbox.toxiproxy.api import VERSION, ToxiproxyApi
+from sandbox.toxiproxy import errors, gojson
+from sandbox.toxiproxy.api import VERSION, ToxiproxyApi, populate_specs
 from sandbox.toxiproxy.http_server import serve
 from sandbox.toxiproxy.logs import log
 from sandbox.toxiproxy.proxy_collection import ProxyCollection
@@ -47,14 +46,17 @@ class ToxiproxyServer:
         return await self.populate_text(text, str(path))
 
     async def populate_text(self, text: str, source: str) -> int:
-        """Create the proxies of a populate JSON document; ``source`` names it in logs."""
+        """Create the proxies of a populate JSON document; ``source`` names it in logs.
+        Raises ApiError on the first failure (nothing after it is created)."""
         try:
-            body = json.loads(text)
-        except ValueError as exc:
+            body = gojson.parse(text.encode())
+        except gojson.GoJsonError as exc:
             raise errors.ApiError(f"cannot read config {source}: {exc}", 400) from None
-        proxies = await self.collection.populate(body)
-        log("populated", config=source, proxies=len(proxies))
-        return len(proxies)
+        result = await self.collection.populate(populate_specs(body))
+        if result.error is not None:
+            raise result.error
+        log("populated", config=source, proxies=len(result.proxies))
+        return len(result.proxies)
 
     async def serve_forever(self) -> None:
         assert self._http is not None, "start() first"

@@ -2,25 +2,37 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.toxiproxy import errors
+from sandbox.toxiproxy import errors, gojson
 from sandbox.toxiproxy.link import Link
-from sandbox.toxiproxy.toxics import Toxic, attributes_of, build, lookup
+from sandbox.toxiproxy.toxics import Toxic, attributes_of, build, go_type, lookup
 
 STREAMS = ("upstream", "downstream")
+_NO_ATTRIBUTES = gojson.toxic_attributes("NoopToxic", [])
 
 
 @dataclass
 class ToxicEntry:
-    """A configured toxic (Toxiproxy's ToxicWrapper): the toxic and how it is applied."""
+    """A configured toxic (Toxiproxy's ToxicWrapper): the toxic and how it is applied.
+    ``stream`` is as the client wrote it (``"UPSTREAM"`` is kept); ``direction`` is it
+    in lower case."""
 
     name: str
     type: str
     stream: str
-    toxicity: float
+    toxicity: gojson.Float32
     toxic: Toxic
+
+    @property
+    def direction(self) -> str:
+        return self.stream.lower()
+
+    def rolls_true(self) -> bool:
+        """Whether a new connection gets this toxic (the toxicity roll)."""
+        return random.random() < self.toxicity
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -32,34 +44,38 @@ class ToxicEntry:
         }
 
 
-def _toxicity(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-        raise errors.BAD_REQUEST_BODY.joined(f"toxicity must be a number in 0..1, got {value!r}")
-    return float(value)
+def _decode(value: Any, target: gojson.GoType) -> Any:
+    try:
+        return gojson.decode_value(value, target) or {}
+    except gojson.GoJsonError as exc:
+        raise errors.BAD_REQUEST_BODY.joined(str(exc)) from None
 
 
-def parse_toxic(body: Any) -> ToxicEntry:
-    """A new toxic from its JSON object, with Toxiproxy's defaults and checks (in order)."""
-    if not isinstance(body, dict):
-        raise errors.BAD_REQUEST_BODY.joined("a toxic must be a JSON object")
-    stream = body.get("stream") or "downstream"
-    if stream not in STREAMS:
+def _build(cls: type[Toxic], attributes: dict[str, int], base: Toxic | None = None) -> Toxic:
+    try:
+        return build(cls, attributes, base)
+    except (TypeError, ValueError) as exc:
+        raise errors.BAD_REQUEST_BODY.joined(str(exc)) from None
+
+
+def parse_toxic(body: Any, existing: ToxicCollection | None = None) -> ToxicEntry:
+    """A new toxic from its parsed JSON, with Toxiproxy's defaults and checks in its order:
+    the body's types, the stream, the type, a free name (in ``existing``), the attributes.
+    """
+    wrapper = _decode(body, gojson.toxic_wrapper(_NO_ATTRIBUTES))
+    stream = wrapper.get("stream", "downstream")
+    if stream.lower() not in STREAMS:
         raise errors.INVALID_STREAM
-    type_name = body.get("type")
-    if not isinstance(type_name, str):
-        type_name = ""
-    name = body.get("name") or f"{type_name}_{stream}"
-    if not isinstance(name, str):
-        raise errors.BAD_REQUEST_BODY.joined("name must be a string")
+    type_name = wrapper.get("type", "")
+    name = wrapper.get("name") or f"{type_name}_{stream}"
     cls = lookup(type_name)
     if cls is None:
         raise errors.INVALID_TOXIC_TYPE
-    toxicity = _toxicity(body.get("toxicity", 1.0))
-    try:
-        toxic = build(cls, body.get("attributes"))
-    except (TypeError, ValueError) as exc:
-        raise errors.BAD_REQUEST_BODY.joined(str(exc)) from None
-    return ToxicEntry(name, type_name, stream, toxicity, toxic)
+    if existing is not None and existing.find(name) is not None:
+        raise errors.TOXIC_ALREADY_EXISTS
+    attributes = _decode(body, gojson.toxic_create_attributes(go_type(cls))).get("attributes", {})
+    toxicity = wrapper.get("toxicity", gojson.Float32(1.0))
+    return ToxicEntry(name, type_name, stream, toxicity, _build(cls, attributes))
 
 
 class ToxicCollection:
@@ -85,32 +101,29 @@ class ToxicCollection:
     def add(self, entry: ToxicEntry) -> ToxicEntry:
         if self.find(entry.name) is not None:
             raise errors.TOXIC_ALREADY_EXISTS
-        self.chains[entry.stream].append(entry)
-        for link in self._links(entry.stream):
+        self.chains[entry.direction].append(entry)
+        for link in self._links(entry.direction):
             link.add_toxic(entry)
         return entry
 
     def update(self, name: str, body: Any) -> ToxicEntry:
-        """Change attributes and toxicity; missing ones keep their value."""
+        """Change attributes and toxicity (Toxiproxy's decoding); missing ones are kept."""
         old = self.get(name)
-        if not isinstance(body, dict):
-            raise errors.BAD_REQUEST_BODY.joined("a toxic must be a JSON object")
-        toxicity = _toxicity(body.get("toxicity", old.toxicity))
-        try:
-            toxic = build(type(old.toxic), body.get("attributes"), base=old.toxic)
-        except (TypeError, ValueError) as exc:
-            raise errors.BAD_REQUEST_BODY.joined(str(exc)) from None
-        new = ToxicEntry(old.name, old.type, old.stream, toxicity, toxic)
-        chain = self.chains[old.stream]
+        cls = type(old.toxic)
+        fields = _decode(body, gojson.toxic_update(go_type(cls)))
+        toxic = _build(cls, fields.get("attributes", {}), base=old.toxic)
+        new = ToxicEntry(old.name, old.type, old.stream, fields.get("toxicity", old.toxicity),
+                         toxic)
+        chain = self.chains[old.direction]
         chain[chain.index(old)] = new
-        for link in self._links(old.stream):
+        for link in self._links(old.direction):
             link.update_toxic(new)
         return new
 
     def remove(self, name: str) -> None:
         entry = self.get(name)
-        self.chains[entry.stream].remove(entry)
-        for link in self._links(entry.stream):
+        self.chains[entry.direction].remove(entry)
+        for link in self._links(entry.direction):
             link.remove_toxic(name)
 
     def reset(self) -> None:

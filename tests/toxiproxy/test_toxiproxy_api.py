@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.toxiproxy.netutil import EchoServer, address
+from tests.toxiproxy.netutil import EchoServer, ServerProcess, address
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -26,6 +26,7 @@ def test_proxy_create_answers_201_with_the_bound_address(api: httpx.Client, echo
         "listen": proxy["listen"],
         "upstream": echo.upstream,
         "enabled": True,
+        "Logger": {},  # Toxiproxy's Go server shows its logger field; ours too
         "toxics": [],
     }
     host, port = address(proxy["listen"])
@@ -190,8 +191,10 @@ def test_populate_rejects_bad_input_before_changing_anything(api: httpx.Client):
     assert api.get("/proxies").json() == {}
 
 
-def test_populate_declares_toxics(api: httpx.Client, echo: EchoServer):
+def test_populate_declares_toxics(api: httpx.Client, echo: EchoServer, server: object):
     """Beyond Toxiproxy (its issue #447): toxics in the populate config."""
+    if not isinstance(server, ServerProcess):
+        pytest.skip("an extension of ours: Toxiproxy accepts and ignores populate's toxics")
     body = [
         {
             "name": "t",

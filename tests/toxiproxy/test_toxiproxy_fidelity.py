@@ -50,12 +50,13 @@ TOGGLED = [
     ("latency", {"latency": 2, "jitter": 1}),
     ("bandwidth", {"rate": 5000}),
     ("slow_close", {"delay": 10}),
-    ("timeout", {"timeout": 0}),
     ("reset_peer", {"timeout": 60_000}),
     ("slicer", {"average_size": 64, "size_variation": 32, "delay": 10}),
     ("limit_data", {"bytes": 10**12}),
     ("noop", {}),
 ]
+# removing these ends the connection by design (as in Toxiproxy): tested on their own
+CLOSES_WHEN_REMOVED = ["timeout"]
 
 
 CYCLE = random.Random(0).randbytes(16 << 20)
@@ -172,15 +173,29 @@ def test_timeout_closes_within_its_window_and_passes_nothing(api: httpx.Client, 
     assert 0.29 <= elapsed <= 0.6, elapsed
 
 
-def test_timeout_zero_holds_data_until_removed(api: httpx.Client, proxy: str):
+def test_removing_timeout_closes_the_connection_and_drops_what_it_swallowed(
+    api: httpx.Client, proxy: str
+):
     add_toxic(api, "timeout", "downstream", timeout=0)
+    with connect(proxy) as sock:
+        sock.sendall(b"swallowed")
+        sock.settimeout(0.3)
+        with pytest.raises(TimeoutError):
+            sock.recv(100)
+        sock.settimeout(5)
+        assert api.delete("/proxies/fid/toxics/timeout_downstream").status_code == 204
+        assert sock.recv(100) == b""
+
+
+def test_bandwidth_zero_holds_data_until_removed(api: httpx.Client, proxy: str):
+    add_toxic(api, "bandwidth", "downstream", rate=0)
     with connect(proxy) as sock:
         sock.sendall(b"held")
         sock.settimeout(0.3)
         with pytest.raises(TimeoutError):
             sock.recv(100)
         sock.settimeout(5)
-        assert api.delete("/proxies/fid/toxics/timeout_downstream").status_code == 204
+        assert api.delete("/proxies/fid/toxics/bandwidth_downstream").status_code == 204
         assert recv_exactly(sock, 4) == b"held"
 
 

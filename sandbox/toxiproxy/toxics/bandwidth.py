@@ -1,4 +1,8 @@
-"""bandwidth: limits a direction to ``rate`` KB/s (1 KB = 1000 bytes, as Toxiproxy)."""
+"""bandwidth: limits a direction to ``rate`` KB/s (1 KB = 1000 bytes, as Toxiproxy).
+
+A rate of 0 (or less) lets nothing through, as in Toxiproxy: data waits until the toxic
+is removed or updated, then flows on.
+"""
 
 from __future__ import annotations
 
@@ -15,17 +19,12 @@ class BandwidthToxic(Toxic, type_name="bandwidth"):
 
     rate: int = 0
 
-    def validate(self) -> None:
-        if self.rate < 0:
-            raise ValueError("rate must not be negative")
-
     async def pipe(self, stub: ToxicStub) -> None:
         loop = asyncio.get_running_loop()
         free_at = loop.time()
         while await stub.read() is not None:
             if self.rate <= 0:
-                stub.emit()
-                continue
+                await asyncio.Event().wait()  # held until the toxic is removed or updated
             bytes_per_second = self.rate * 1000.0
             piece = self.rate * 100  # 100 ms worth
             free_at = max(free_at, loop.time())

@@ -35,14 +35,21 @@ class ToxicStub(Protocol):
 
 
 class Toxic(ABC):
-    """A fault kind. Subclass with ``type_name=...`` (a dataclass of int attributes)."""
+    """A fault kind. Subclass with ``type_name=...`` (a dataclass of int attributes).
+
+    ``go_name`` is the name of Toxiproxy's struct for it and ``go_int`` the Go type of its
+    attributes: API errors name them, as Toxiproxy's do."""
 
     type_name: ClassVar[str]
+    go_name: ClassVar[str] = ""
+    go_int: ClassVar[str] = "int64"
 
     def __init_subclass__(cls, type_name: str | None = None, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if type_name is not None:
             cls.type_name = type_name
+            if not cls.go_name:
+                cls.go_name = "".join(p.title() for p in type_name.split("_")) + "Toxic"
             register(type_name, cls)
 
     def validate(self) -> None:
@@ -51,6 +58,10 @@ class Toxic(ABC):
     def new_state(self) -> Any:
         """Per-connection state kept across interruptions (see ``limit_data``)."""
         return None
+
+    def cleanup(self, stub: ToxicStub) -> None:
+        """Called when the toxic is removed from a live connection (after its ``pipe`` is
+        stopped); ``timeout`` closes the connection here, as Toxiproxy's does."""
 
     @abstractmethod
     async def pipe(self, stub: ToxicStub) -> None:

@@ -1,4 +1,5 @@
-"""latency: every chunk leaves ``latency`` ms (± ``jitter`` ms) after it was read."""
+"""latency: every chunk leaves ``latency`` ms (± ``jitter`` ms) after it was read;
+a negative delay is none, as in Toxiproxy."""
 
 from __future__ import annotations
 
@@ -17,14 +18,11 @@ class LatencyToxic(Toxic, type_name="latency"):
     latency: int = 0
     jitter: int = 0
 
-    def validate(self) -> None:
-        if self.latency < 0 or self.jitter < 0:
-            raise ValueError("latency and jitter must not be negative")
 
     def delay(self) -> float:
         """One delay in seconds."""
-        jitter = random.uniform(-self.jitter, self.jitter) if self.jitter else 0.0
-        return max(self.latency + jitter, 0.0) / 1000.0
+        jitter = random.randint(-self.jitter, self.jitter - 1) if self.jitter > 0 else 0
+        return max(self.latency + jitter, 0) / 1000.0
 
     async def pipe(self, stub: ToxicStub) -> None:
         loop = asyncio.get_running_loop()

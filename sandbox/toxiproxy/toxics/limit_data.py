@@ -19,9 +19,6 @@ class LimitDataToxic(Toxic, type_name="limit_data"):
 
     bytes: int = 0
 
-    def validate(self) -> None:
-        if self.bytes < 0:
-            raise ValueError("bytes must not be negative")
 
     def new_state(self) -> _Sent:
         return _Sent()

@@ -6,6 +6,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from sandbox.toxiproxy.gojson import GoType
+
 if TYPE_CHECKING:
     from sandbox.toxiproxy.toxics.base import Toxic
 
@@ -28,31 +30,26 @@ def lookup(type_name: str) -> type[Toxic] | None:
     return _REGISTRY.get(type_name)
 
 
-def _as_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"attribute {name} must be a number, got {value!r}")
-    if isinstance(value, float) and not value.is_integer():
-        raise ValueError(f"attribute {name} must be an integer, got {value!r}")
-    return int(value)
+def go_type(cls: type[Toxic]) -> GoType:
+    """The Go struct Toxiproxy decodes this toxic's attributes into (for its error texts)."""
+    names = [field.name for field in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    int_type = GoType("int64", cls.go_int)
+    return GoType("struct", f"toxics.{cls.go_name}", dict.fromkeys(names, int_type),
+                  struct_name=cls.go_name)
 
 
-def build(cls: type[Toxic], attributes: Any, base: Toxic | None = None) -> Toxic:
-    """A toxic of ``cls`` from JSON attributes, missing ones taken from ``base`` (or 0).
-
-    Raises TypeError or ValueError on bad attributes.
+def build(cls: type[Toxic], attributes: Mapping[str, int], base: Toxic | None = None) -> Toxic:
+    """A toxic of ``cls`` from decoded attributes, missing ones taken from ``base`` (or
+    their default). Raises ValueError when the toxic's ``validate`` refuses them.
 
     >>> from sandbox.toxiproxy.toxics import LatencyToxic
     >>> build(LatencyToxic, {"latency": 100})
     LatencyToxic(latency=100, jitter=0)
     """
-    if attributes is None:
-        attributes = {}
-    if not isinstance(attributes, Mapping):
-        raise TypeError("attributes must be an object")
     values = dataclasses.asdict(base) if base is not None else {}  # type: ignore[call-overload]
     for field in dataclasses.fields(cls):  # type: ignore[arg-type]
         if field.name in attributes:
-            values[field.name] = _as_int(field.name, attributes[field.name])
+            values[field.name] = attributes[field.name]
     toxic = cls(**values)
     toxic.validate()
     return toxic

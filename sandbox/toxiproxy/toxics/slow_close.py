@@ -14,9 +14,6 @@ class SlowCloseToxic(Toxic, type_name="slow_close"):
 
     delay: int = 0
 
-    def validate(self) -> None:
-        if self.delay < 0:
-            raise ValueError("delay must not be negative")
 
     async def pipe(self, stub: ToxicStub) -> None:
         while await stub.read() is not None:

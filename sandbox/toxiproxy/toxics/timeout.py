@@ -1,6 +1,6 @@
-"""timeout: no data passes; the connection closes after ``timeout`` ms (0: never).
-
-Data is held, not dropped: once the toxic is removed, what was held flows on.
+"""timeout: data is dropped; the connection closes after ``timeout`` ms (0 or less: it
+stays open, passing nothing). As in Toxiproxy, removing the toxic closes the connection:
+what it swallowed is gone.
 """
 
 from __future__ import annotations
@@ -13,17 +13,26 @@ from sandbox.toxiproxy.toxics.base import Toxic, ToxicStub
 
 @dataclass
 class TimeoutToxic(Toxic, type_name="timeout"):
-    """Stops data and closes the connection after ``timeout`` ms; 0 holds it forever."""
+    """Drops data and closes the connection after ``timeout`` ms; 0 never closes."""
 
     timeout: int = 0
 
-    def validate(self) -> None:
-        if self.timeout < 0:
-            raise ValueError("timeout must not be negative")
-
     async def pipe(self, stub: ToxicStub) -> None:
-        if self.timeout > 0:
-            await asyncio.sleep(self.timeout / 1000.0)
-            stub.close()
-        else:
-            await asyncio.Event().wait()  # until the toxic is removed or updated
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout / 1000.0 if self.timeout > 0 else None
+        while True:
+            remaining = None if deadline is None else deadline - loop.time()
+            if remaining is not None and remaining <= 0:
+                stub.close()
+                return
+            try:
+                chunk = await asyncio.wait_for(stub.read(), remaining)
+            except TimeoutError:
+                stub.close()
+                return
+            if chunk is None:
+                return
+            stub.drop()
+
+    def cleanup(self, stub: ToxicStub) -> None:
+        stub.close()
