@@ -26,10 +26,26 @@ from .verify import InteractionResult, PairResult, static_check
 SERVICES = ("auth", "catalog", "monolith", "payments", "webhooks")
 
 __all__ = [
-    "Answer", "BrokerDouble", "Call", "Collection", "ContractMissing", "ContractViolation",
-    "InteractionResult", "MocksError", "PairResult", "SERVICES", "ServiceMock",
-    "ServicePlugin", "SubscriberMock", "UnknownOperation", "auth", "catalog", "monolith",
-    "payments", "static_check", "webhooks",
+    "SERVICES",
+    "Answer",
+    "BrokerDouble",
+    "Call",
+    "Collection",
+    "ContractMissing",
+    "ContractViolation",
+    "InteractionResult",
+    "MocksError",
+    "PairResult",
+    "ServiceMock",
+    "ServicePlugin",
+    "SubscriberMock",
+    "UnknownOperation",
+    "auth",
+    "catalog",
+    "monolith",
+    "payments",
+    "static_check",
+    "webhooks",
 ]
 
 _ready: dict[str, ServiceMock] = {}

@@ -52,7 +52,7 @@ class EventsContract:
         schemas: dict[str, dict[str, Any]] = {}
         for channel_id, channel in (document.get("channels") or {}).items():
             channel = resolve_ref(document, channel)
-            for msg_id, message in (channel.get("messages") or {}).items():
+            for message in (channel.get("messages") or {}).values():
                 message = resolve_ref(document, message)
                 payload = message.get("payload") or {}
                 if "schema" in payload and "schemaFormat" in payload:  # multi-format payload

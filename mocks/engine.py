@@ -25,7 +25,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs
 
 import httpx
@@ -120,7 +120,7 @@ class ServiceMock:
         return ServiceMock(self.plugin.name, **{**self._options, **options})
 
     # --- lifecycle ---------------------------------------------------------------------
-    def start(self) -> ServiceMock:
+    def start(self) -> Self:
         self.reset()
         self.router.start()
         return self
@@ -128,13 +128,13 @@ class ServiceMock:
     def stop(self) -> None:
         self.router.stop(quiet=True)
 
-    def __enter__(self) -> ServiceMock:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    async def __aenter__(self) -> ServiceMock:
+    async def __aenter__(self) -> Self:
         return self.start()
 
     async def __aexit__(self, *exc: object) -> None:
@@ -166,7 +166,10 @@ class ServiceMock:
         generated from the schema of the collection's read or list answer, ``fields`` laid
         over it; returns the stored item."""
         coll = self.collection(collection)
-        op_key = (coll.read or coll.lists or (coll.create,))[0]
+        op_key = (*coll.read, *coll.lists, coll.create or "")[0]
+        if not op_key:  # kept by the service, never answered as such (auth's tokens)
+            self.store.put(coll, fields)
+            return dict(fields)
         op = self.contract.operation(op_key)
         item = self.fake.value(self._schema(op, op.success_status()),
                                key=f"add|{collection}|{sorted(fields.items())!r}")

@@ -112,7 +112,7 @@ class FakeData:
     def _array(self, schema: dict, name: str, rng: random.Random, depth: int) -> list:
         low = int(schema.get("minItems", 1 if depth < MAX_DEPTH else 0))
         high = max(low, min(int(schema.get("maxItems", 3)), 3))
-        singular = name[:-1] if name.endswith("s") else name
+        singular = name.removesuffix("s")
         items = [self._gen(schema.get("items", {}), singular, rng, depth + 1)
                  for _ in range(rng.randint(low, high))]
         if schema.get("uniqueItems"):
@@ -216,11 +216,11 @@ class FakeData:
         }
         if n in table:
             return table[n]()
-        if n == "id" or n.endswith("_id") or n.endswith("-id"):
+        if n == "id" or n.endswith(("_id", "-id")):
             return str(f.uuid4())
         if n.endswith("_at"):
             return self._by_format("date-time", rng)
-        if n.endswith("url") or n.endswith("_uri"):
+        if n.endswith(("url", "_uri")):
             return table["url"]()
         return None
 

@@ -33,7 +33,7 @@ def _uuid(value: object) -> bool:
 @FORMATS.checks("date-time", raises=ValueError)
 def _date_time(value: object) -> bool:
     if isinstance(value, str):
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value)
         if parsed.tzinfo is None:
             raise ValueError("no time zone")
     return True

@@ -124,8 +124,8 @@ def response_problems(contract: ServiceContract, op: Operation, status: int,
     found = json_schema(content, lower.get("content-type"))
     if found is None:
         declared = ", ".join(content)
-        return [*problems, f"content-type {lower.get('content-type')!r} is not declared "
-                           f"(declared: {declared})"]
+        return [*problems, (f"content-type {lower.get('content-type')!r} is not declared "
+                           f"(declared: {declared})")]
     media, schema = found
     if not has_body:
         return [*problems, f"no body (the contract declares {media})"]

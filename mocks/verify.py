@@ -47,8 +47,8 @@ class PairResult:
 
     consumer: str
     provider: str
-    pact: str               # file name in mocks/pacts/
-    contract: str           # document name in mocks/contracts/
+    pact: str                       # file name in mocks/pacts/
+    contracts: tuple[str, ...]      # documents of mocks/contracts/ it was checked against
     interactions: tuple[InteractionResult, ...]
 
     @property
@@ -60,7 +60,7 @@ class PairResult:
         return tuple(i for i in self.interactions if not i.ok)
 
     def summary(self) -> str:
-        head = f"{self.consumer} → {self.provider} ({self.contract}): "
+        head = f"{self.consumer} → {self.provider} ({', '.join(self.contracts)}): "
         if self.ok:
             return head + f"{len(self.interactions)} interactions, ok"
         lines = [head + f"{len(self.failures)} of {len(self.interactions)} interactions broken"]
@@ -78,48 +78,53 @@ def static_check(pacts_dir: Path | str | None = None,
 
 
 def check_pact(pact: dict[str, Any], contracts: Path | str | None = None) -> PairResult:
+    """One pact file's interactions, each against the provider's contract of its kind."""
     consumer = pact["consumer"]["name"]
     provider = pact["provider"]["name"]
-    interactions = pact.get("interactions") or []
-    is_message = any(i.get("type") == "Asynchronous/Messages" for i in interactions)
-    name = EVENTS if is_message else ("webhooks" if provider == SUBSCRIBER else provider)
-    contract_file = document_path(name, contracts).name
-    results = []
-    try:
-        checker = _Checker(name, provider, consumer, contracts)
-    except ContractMissing as exc:
-        results = [InteractionResult(i.get("description", ""), "", (str(exc),))
-                   for i in interactions]
-    else:
-        results = [checker.check(i) for i in interactions]
-    return PairResult(consumer, provider, f"{consumer}-{provider}.json", contract_file,
-                      tuple(results))
+    checker = _Checker(provider, consumer, contracts)
+    results = tuple(checker.check(i) for i in pact.get("interactions") or [])
+    return PairResult(consumer, provider, f"{consumer}-{provider}.json",
+                      tuple(sorted(checker.used)), results)
 
 
 class _Checker:
-    def __init__(self, name: str, provider: str, consumer: str,
-                 contracts: Path | str | None) -> None:
+    def __init__(self, provider: str, consumer: str, contracts: Path | str | None) -> None:
         self.provider, self.consumer = provider, consumer
-        self.events: EventsContract | None = None
-        self.http: list[ServiceContract] = []
-        directory = contracts_dir(contracts)
-        if name == EVENTS:
-            self.events = EventsContract.load(directory)
-        elif provider == SUBSCRIBER:
-            document = load_document(name, directory)
-            for item in (document.get("webhooks") or {}).values():
-                self.http.append(ServiceContract(SUBSCRIBER, {**document, "paths": {"/": item}}))
-        else:
-            self.http.append(ServiceContract.load(name, directory))
+        self.directory = contracts_dir(contracts)
+        self.used: set[str] = set()
+        self._events: EventsContract | None = None
+        self._http: list[ServiceContract] | None = None
+
+    @property
+    def events(self) -> EventsContract:
+        self.used.add(document_path(EVENTS, self.directory).name)
+        if self._events is None:
+            self._events = EventsContract.load(self.directory)
+        return self._events
+
+    @property
+    def http(self) -> list[ServiceContract]:
+        name = "webhooks" if self.provider == SUBSCRIBER else self.provider
+        self.used.add(document_path(name, self.directory).name)
+        if self._http is None:
+            if self.provider == SUBSCRIBER:
+                document = load_document(name, self.directory)
+                self._http = [ServiceContract(SUBSCRIBER, {**document, "paths": {"/": item}})
+                              for item in (document.get("webhooks") or {}).values()]
+            else:
+                self._http = [ServiceContract.load(name, self.directory)]
+        return self._http
 
     def check(self, interaction: dict[str, Any]) -> InteractionResult:
         description = interaction.get("description", "")
-        if interaction.get("type") == "Asynchronous/Messages":
-            return self._message(description, interaction)
-        return self._http(description, interaction)
+        try:
+            if interaction.get("type") == "Asynchronous/Messages":
+                return self._message(description, interaction)
+            return self._exchange(description, interaction)
+        except ContractMissing as exc:
+            return InteractionResult(description, "", (str(exc),))
 
     def _message(self, description: str, interaction: dict[str, Any]) -> InteractionResult:
-        assert self.events is not None
         key = (interaction.get("metadata") or {}).get("routingKey", "")
         try:
             kind = self.events.event(key)
@@ -136,7 +141,7 @@ class _Checker:
                             f"(publishers: {', '.join(kind.publishers) or 'none'})")
         return InteractionResult(description, key, tuple(problems))
 
-    def _http(self, description: str, interaction: dict[str, Any]) -> InteractionResult:
+    def _exchange(self, description: str, interaction: dict[str, Any]) -> InteractionResult:
         req, resp = interaction.get("request") or {}, interaction.get("response") or {}
         headers = {k.lower(): (v[0] if isinstance(v, list) else v)
                    for k, v in (req.get("headers") or {}).items()}

@@ -22,7 +22,7 @@ TOKEN = "POST /v1/auth/token"
 class AuthPlugin(ServicePlugin):
     name = "auth"
     base_url = "http://auth:8000"
-    collections = (CLIENTS,)
+    collections = (CLIENTS, TOKENS)
 
     def answer(self, call: Call) -> Answer | None:
         if call.op.key == TOKEN:
