@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
-from typing import Annotated
+from typing import Annotated, Literal
 
 import psycopg
 import psycopg_pool
@@ -13,7 +13,8 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from services.platform.identity import Identity, fastapi_identity
+from services.platform.app import answers
+from services.platform.identity import IDENTITY_HEADERS, Identity, fastapi_identity
 from services.platform.logging import get_logger
 from services.platform.problem import PROBLEM_CONTENT_TYPE, ProblemError
 
@@ -46,6 +47,51 @@ class ClientRequest(BaseModel):
     name: str = Field(min_length=1, max_length=100)
 
 
+class TokenResponse(BaseModel):
+    """Answer of POST /v1/auth/token (never cached)."""
+
+    access_token: str = Field(description="an RS256 JWT: sub, client_id, roles, iss, aud, exp")
+    token_type: Literal["Bearer"]
+    expires_in: int = Field(gt=0, description="seconds until the token expires")
+
+
+class Jwk(BaseModel):
+    """An RSA public signing key."""
+
+    kty: Literal["RSA"]
+    use: Literal["sig"]
+    alg: Literal["RS256"]
+    kid: str
+    n: str
+    e: str
+
+
+class Jwks(BaseModel):
+    """Answer of GET /.well-known/jwks.json."""
+
+    keys: list[Jwk]
+
+
+class EnrolledClientResponse(BaseModel):
+    """Answer of POST /v1/admin/clients: the only time the key and password are shown."""
+
+    client_id: str
+    api_key: str
+    username: str
+    password: str
+    user_id: str
+
+
+_IDENTITY_OUT = {name: {"description": "the verified caller, for the gateway to forward",
+                        "schema": {"type": "string"}} for name in IDENTITY_HEADERS}
+_VERIFY_ANSWERS = {
+    200: {"description": "the API key is enrolled and the bearer token valid for its client",
+          "headers": _IDENTITY_OUT},
+    401: {"description": "Unauthorized",
+          "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}},
+    503: {"description": "the auth database is unavailable"},
+}
+
 def auth_state(request: Request) -> AuthState:
     """FastAPI dependency: the running app's AuthState (overridden in tests)."""
     return request.app.state.resources.extra["auth"]
@@ -59,9 +105,10 @@ def _unauthorized(detail: str) -> ProblemError:
     return ProblemError(401, "Unauthorized", detail)
 
 
-@router.post("/v1/auth/token")
+@router.post("/v1/auth/token", response_model=None, responses=answers(TokenResponse, 401, 422))
 async def token_create(body: TokenRequest, state: StateDep,
-                       x_api_key: Annotated[str | None, Header()] = None) -> JSONResponse:
+                       x_api_key: Annotated[str | None, Header(
+                           description="the client's enrolled API key")] = None) -> JSONResponse:
     """Exchange an enrolled API key + username/password for an RS256 access token."""
     if not plausible_key(x_api_key):
         raise _unauthorized("X-Api-Key header required")
@@ -79,18 +126,21 @@ async def token_create(body: TokenRequest, state: StateDep,
                         headers=_NO_STORE)
 
 
-@router.get("/.well-known/jwks.json")
+@router.get("/.well-known/jwks.json", response_model=None, responses=answers(Jwks))
 async def jwks_read(state: StateDep) -> JSONResponse:
     """The public signing key as a JWKS."""
     return JSONResponse(state.tokens.jwks(), headers={"Cache-Control": "public, max-age=60"})
 
 
-@router.api_route("/internal/verify", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])
-async def verify_read(request: Request, state: StateDep) -> Response:
+@router.api_route("/internal/verify", methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"],
+                  response_class=Response, response_model=None, responses=_VERIFY_ANSWERS)
+async def verify(state: StateDep,
+                 x_api_key: Annotated[str | None, Header(description="the client's API key")] = None,
+                 authorization: Annotated[str | None, Header(
+                     description="`Bearer <access token>`")] = None) -> Response:
     """For the gateway's auth_request: 200 + identity headers, 401, or 503 if the DB is down."""
     try:
-        identity = await state.verifier.verify(request.headers.get("x-api-key"),
-                                               request.headers.get("authorization"))
+        identity = await state.verifier.verify(x_api_key, authorization)
     except _DB_DOWN as exc:
         log.error("auth.verify_db_unavailable", error=str(exc))
         return Response(_UNAVAILABLE, 503, media_type=PROBLEM_CONTENT_TYPE)
@@ -103,7 +153,8 @@ async def verify_read(request: Request, state: StateDep) -> Response:
     return Response(status_code=200, headers=identity.headers())
 
 
-@router.post("/v1/admin/clients", status_code=201)
+@router.post("/v1/admin/clients", status_code=201, response_model=None,
+             responses=answers(EnrolledClientResponse, 403, 422, status=201))
 async def client_create(body: ClientRequest, state: StateDep,
                         caller: CallerDep) -> JSONResponse:
     """Enrol a source: a client, its API key, and a first user (role customer)."""

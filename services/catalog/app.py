@@ -8,7 +8,7 @@ from fastapi import Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from services.platform.app import ResourcesDep, create_app
+from services.platform.app import ResourcesDep, answers, create_app
 from services.platform.health import redis_check
 from services.platform.identity import IdentityDep
 from services.platform.logging import get_logger
@@ -28,6 +28,23 @@ class ProductIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     price_cents: int = Field(ge=0, le=100_000_000)
     stock: int = Field(ge=0, le=10_000_000)
+
+
+class Product(BaseModel):
+    """A product as catalog answers it."""
+
+    sku: str
+    name: str
+    price_cents: int = Field(ge=0)
+    stock: int = Field(ge=0)
+
+
+class ProductPage(BaseModel):
+    """Answer of GET /v1/products: products in sku order."""
+
+    items: list[Product]
+    limit: int
+    offset: int
 
 
 async def setup(res: Resources) -> None:
@@ -54,7 +71,7 @@ async def read_product(res: Resources, sku: str) -> dict[str, Any]:
     return product
 
 
-@app.get("/v1/products")
+@app.get("/v1/products", response_model=None, responses=answers(ProductPage, 422))
 async def products_list(
     identity: IdentityDep, res: ResourcesDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
@@ -64,13 +81,14 @@ async def products_list(
     return {"items": items, "limit": limit, "offset": offset}
 
 
-@app.get("/v1/products/{sku}")
+@app.get("/v1/products/{sku}", response_model=None, responses=answers(Product, 404))
 async def product_get(sku: str, identity: IdentityDep,
                       res: ResourcesDep) -> dict[str, Any]:
     return await read_product(res, sku)
 
 
-@app.post("/v1/products", status_code=201)
+@app.post("/v1/products", status_code=201, response_model=None,
+          responses=answers(Product, 403, 409, 422, status=201))
 async def product_create(body: ProductIn, identity: IdentityDep,
                          res: ResourcesDep) -> JSONResponse:
     identity.require_role("admin")
@@ -84,6 +102,6 @@ async def product_create(body: ProductIn, identity: IdentityDep,
     return JSONResponse(product, status_code=201)
 
 
-@app.get("/internal/products/{sku}")
+@app.get("/internal/products/{sku}", response_model=None, responses=answers(Product, 404))
 async def internal_product_get(sku: str, res: ResourcesDep) -> dict[str, Any]:
     return await read_product(res, sku)

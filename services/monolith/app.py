@@ -1,31 +1,57 @@
-"""monolith HTTP API (Flask, served by gunicorn): customers and orders."""
+"""monolith HTTP API (Flask + flask-openapi3, served by gunicorn): customers and orders.
+
+The request models (`orders.OrderRequest`, the gateway's `GatewayIdentity` headers, the
+path) validate each request and are the API document's schemas: a bad body is a 422
+problem naming the field, a request without the gateway's identity a 401 problem.
+"""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import jsonify
+from flask_openapi3 import Info, OpenAPI
+from pydantic import BaseModel
 
 from services.platform.config import Settings
 from services.platform.db import open_sync_pool
 from services.platform.health import SyncCheck, add_flask_health, sync_db_check
-from services.platform.identity import flask_identity
+from services.platform.identity import GatewayIdentity
 from services.platform.logging import get_logger
 from services.platform.metrics import instrument_flask
-from services.platform.problem import ProblemError, install_flask_handlers
+from services.platform.problem import (
+    Problem,
+    ProblemError,
+    ValidationProblem,
+    flask_validation_response,
+    install_flask_handlers,
+)
 from services.platform.secrets import SecretsClient
 
 from . import orders
-from .orders import CatalogClient
+from .orders import CatalogClient, Customer, Order, OrderPlaced, OrderRequest
 
 log = get_logger()
 
 
+class OrderPath(BaseModel):
+    order_id: str
+
+
+def answers(model: type[BaseModel], *problems: int, status: int = 200) -> dict[int, Any]:
+    """flask-openapi3 `responses=`: the success body at `status` and the problems answered."""
+    return {status: model, **{code: Problem for code in problems}}
+
+
 def create_app(settings: Settings, secrets: SecretsClient, *, pool: Any = None,
-               catalog: CatalogClient | None = None, checks: dict[str, SyncCheck] | None = None) -> Flask:
+               catalog: CatalogClient | None = None, checks: dict[str, SyncCheck] | None = None) -> OpenAPI:
     """The Flask app; `pool`, `catalog` and `checks` can be injected (tests)."""
-    app = Flask("monolith")
+    app = OpenAPI("monolith", info=Info(title="monolith", version="0.1.0"), doc_ui=False,
+                  # every route can answer 503 (a dependency down) and 504 (one slow)
+                  responses={503: Problem, 504: Problem},
+                  validation_error_status=422, validation_error_model=ValidationProblem,
+                  validation_error_callback=flask_validation_response)
     if pool is None:
         pool = open_sync_pool(settings, secrets.get("monolith/db_password"), max_size=4)
     if catalog is None:
@@ -38,10 +64,11 @@ def create_app(settings: Settings, secrets: SecretsClient, *, pool: Any = None,
     instrument_flask(app, "monolith")
     add_flask_health(app, lambda: checks)
 
-    @app.post("/v1/orders")
-    def orders_create() -> Any:
-        identity = flask_identity()
-        items = orders.validate_items(request.get_json(silent=True))
+    @app.post("/v1/orders", responses=answers(OrderPlaced, 401, 422, status=201))
+    def orders_create(header: GatewayIdentity, body: OrderRequest) -> Any:
+        """Place an order: priced from catalog, stored with its `order.created` event."""
+        identity = header.identity()
+        items = [item.model_dump() for item in body.items]
         priced = orders.price_items(items, catalog)  # outside the transaction: no lock held
         with pool.connection() as conn, conn.transaction():
             orders.ensure_customer(conn, identity.user_id, identity.client_id)
@@ -50,22 +77,24 @@ def create_app(settings: Settings, secrets: SecretsClient, *, pool: Any = None,
                  total_cents=order["total_cents"])
         return jsonify(order), 201
 
-    @app.get("/v1/orders/<order_id>")
-    def orders_get(order_id: str) -> Any:
-        identity = flask_identity()
+    @app.get("/v1/orders/<order_id>", responses=answers(Order, 401, 404))
+    def orders_get(header: GatewayIdentity, path: OrderPath) -> Any:
+        """One of the caller's orders (another customer's order is not found)."""
+        identity = header.identity()
         try:
-            uuid.UUID(order_id)
+            uuid.UUID(path.order_id)
         except ValueError:
             raise ProblemError(404, "Not Found", "no such order") from None
         with pool.connection() as conn:
-            order = orders.load_order(conn, order_id, identity.user_id)
+            order = orders.load_order(conn, path.order_id, identity.user_id)
         if order is None:
             raise ProblemError(404, "Not Found", "no such order")
         return jsonify(order)
 
-    @app.get("/v1/customers/me")
-    def customers_me() -> Any:
-        identity = flask_identity()
+    @app.get("/v1/customers/me", responses=answers(Customer, 401))
+    def customers_me(header: GatewayIdentity) -> Any:
+        """The caller as a customer, created on first use."""
+        identity = header.identity()
         with pool.connection() as conn, conn.transaction():
             customer = orders.ensure_customer(conn, identity.user_id, identity.client_id)
         return jsonify(customer)

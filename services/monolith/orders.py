@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 import httpx
+from pydantic import BaseModel, Field, StrictInt, StrictStr, StringConstraints, ValidationError
 
-from services.platform.outbox import add_event_sync
-from services.platform.problem import ProblemError
+from services.platform.outbox import add_payload_sync
+from services.platform.problem import ProblemError, validation_problem
 from services.platform.tracing import outbound_headers
+
+from .events import OrderCreated, OrderLine
 
 MAX_ITEMS = 50
 MAX_QUANTITY = 1000
@@ -17,27 +21,73 @@ CATALOG_TIMEOUT_S = 2.0
 ORDER_COLUMNS = "id, customer_id, status, total_cents, payment_id, status_reason, created_at"
 
 
+Sku = Annotated[StrictStr, StringConstraints(min_length=1, max_length=64, pattern=r"\S")]
+
+
+class OrderItemIn(BaseModel):
+    """One line of POST /v1/orders."""
+
+    sku: Sku
+    quantity: StrictInt = Field(ge=1, le=MAX_QUANTITY)
+
+
+class OrderRequest(BaseModel):
+    """Body of POST /v1/orders."""
+
+    items: list[OrderItemIn] = Field(min_length=1, max_length=MAX_ITEMS)
+
+
+class OrderPlaced(BaseModel):
+    """Answer of POST /v1/orders: the stored order, pending until its payment."""
+
+    id: str
+    status: Literal["pending"]
+    total_cents: int = Field(ge=0)
+    items: list[OrderLine]
+    customer_id: str
+
+
+class OrderItem(BaseModel):
+    """A line of a stored order, with the product's name at the time."""
+
+    sku: str
+    name: str
+    quantity: int = Field(ge=1)
+    price_cents: int = Field(ge=0)
+
+
+class Order(BaseModel):
+    """Answer of GET /v1/orders/{order_id}."""
+
+    id: str
+    customer_id: str
+    status: Literal["pending", "paid", "rejected", "payment_failed"]
+    total_cents: int = Field(ge=0)
+    payment_id: str | None
+    status_reason: str | None
+    created_at: datetime
+    items: list[OrderItem]
+
+
+class Customer(BaseModel):
+    """Answer of GET /v1/customers/me: the caller as a customer (created on first use)."""
+
+    id: str
+    client_id: str
+    created_at: datetime
+
+
 def validate_items(body: Any) -> list[dict[str, Any]]:
-    """The request's items, or a 422 problem.
+    """The request's items (checked by `OrderRequest`), or a 422 problem naming the field.
 
     >>> validate_items({"items": [{"sku": "A", "quantity": 2}]})
     [{'sku': 'A', 'quantity': 2}]
     """
-    if not isinstance(body, dict) or not isinstance(body.get("items"), list) or not body["items"]:
-        raise ProblemError(422, "Unprocessable Content", "items must be a non-empty list")
-    if len(body["items"]) > MAX_ITEMS:
-        raise ProblemError(422, "Unprocessable Content", f"at most {MAX_ITEMS} items")
-    items = []
-    for i, item in enumerate(body["items"]):
-        sku = item.get("sku") if isinstance(item, dict) else None
-        qty = item.get("quantity") if isinstance(item, dict) else None
-        if not isinstance(sku, str) or not sku.strip() or len(sku) > 64:
-            raise ProblemError(422, "Unprocessable Content", f"items[{i}].sku must be a string")
-        if isinstance(qty, bool) or not isinstance(qty, int) or not 1 <= qty <= MAX_QUANTITY:
-            raise ProblemError(422, "Unprocessable Content",
-                               f"items[{i}].quantity must be an integer 1..{MAX_QUANTITY}")
-        items.append({"sku": sku, "quantity": qty})
-    return items
+    try:
+        order = OrderRequest.model_validate(body)
+    except ValidationError as exc:
+        raise validation_problem(exc.errors()) from None
+    return [item.model_dump() for item in order.items]
 
 
 class CatalogClient:
@@ -105,10 +155,12 @@ def create_order(conn: Any, customer_id: str, priced: list[dict[str, Any]]) -> d
             "VALUES (%s, %s, %s, %s, %s, %s)",
             (order_id, line, item["sku"], item["name"], item["quantity"], item["price_cents"]),
         )
-    items = [{"sku": i["sku"], "quantity": i["quantity"], "price_cents": i["price_cents"]}
-             for i in priced]
-    add_event_sync(conn, "order.created", {"order_id": order_id, "customer_id": customer_id,
-                                           "items": items, "total_cents": total})
+    event = OrderCreated(
+        order_id=order_id, customer_id=customer_id, total_cents=total,
+        items=[OrderLine(sku=i["sku"], quantity=i["quantity"], price_cents=i["price_cents"])
+               for i in priced])
+    add_payload_sync(conn, event)
+    items = event.data()["items"]
     return {"id": order_id, "status": "pending", "total_cents": total, "items": items,
             "customer_id": customer_id}
 

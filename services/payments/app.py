@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import Query
+from pydantic import BaseModel, Field
 
-from services.platform.app import ResourcesDep, create_app
+from services.platform.app import ResourcesDep, answers, create_app
 from services.platform.identity import IdentityDep
 from services.platform.problem import ProblemError
 
@@ -16,7 +18,26 @@ from . import store
 app = create_app("payments")
 
 
-@app.get("/v1/payments")
+class Payment(BaseModel):
+    """One charge of an order (at most one per order)."""
+
+    id: uuid.UUID
+    order_id: uuid.UUID
+    customer_id: str
+    amount_cents: int = Field(ge=0)
+    status: Literal["succeeded", "failed"]
+    decline_reason: str | None
+    provider_ref: str
+    created_at: datetime
+
+
+class PaymentList(BaseModel):
+    """Answer of GET /v1/payments: the order's payments the caller may see."""
+
+    items: list[Payment]
+
+
+@app.get("/v1/payments", response_model=None, responses=answers(PaymentList, 422))
 async def payments_list(order_id: Annotated[str, Query(min_length=1)],
                         identity: IdentityDep,
                         res: ResourcesDep) -> dict[str, Any]:

@@ -13,16 +13,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
+from pydantic import BaseModel
 
 from .config import Settings
 from .deadline import REQUEST_DEADLINE_S, RequestDeadline
 from .health import add_fastapi_health
 from .logging import configure_logging, get_logger
 from .metrics import instrument_fastapi
-from .problem import install_fastapi_handlers
+from .problem import install_fastapi_handlers, problem_responses
 from .resources import Resources
 
 Setup = Callable[[Resources], Awaitable[None]]
@@ -53,12 +54,29 @@ def create_app(service: str, *, setup: Setup | None = None, database: bool = Tru
             await res.close()
             log.info("service.stopped")
 
-    app = FastAPI(title=service, lifespan=lifespan, docs_url=None, redoc_url=None)
+    # every route can answer 503 (a dependency down) and 504 (one slow, or the deadline)
+    app = FastAPI(title=service, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  responses=problem_responses(503, 504))
     install_fastapi_handlers(app)
     instrument_fastapi(app, service)
     app.add_middleware(RequestDeadline, seconds=deadline)
     add_fastapi_health(app, lambda: app.state.resources.checks)
     return app
+
+
+def answers(model: type[BaseModel] | None, *problems: int, status: int = 200,
+            description: str | None = None) -> dict[int | str, dict[str, Any]]:
+    """A route's `responses=`: its success body `model` at `status`, and the problems it answers.
+
+    The body is documented, not filtered: use with `response_model=None`.
+
+    >>> sorted(answers(None, 404, 409, status=201))
+    [201, 404, 409]
+    """
+    ok: dict[str, Any] = {"description": description or "Successful Response"}
+    if model is not None:
+        ok["model"] = model
+    return {status: ok, **problem_responses(*problems)}
 
 
 def resources(request: Request) -> Resources:

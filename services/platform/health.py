@@ -13,7 +13,9 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
 
 AsyncCheck = Callable[[], Awaitable[None]]
 SyncCheck = Callable[[], None]
@@ -54,6 +56,19 @@ def run_sync_checks(checks: Mapping[str, SyncCheck], timeout: float = CHECK_TIME
         except Exception as exc:  # noqa: BLE001
             results[name] = f"{type(exc).__name__}: {exc}"[:200]
     return all(v == "ok" for v in results.values()), results
+
+
+class Liveness(BaseModel):
+    """Answer of GET /health/live."""
+
+    status: Literal["ok"]
+
+
+class Readiness(BaseModel):
+    """Answer of GET /health/ready: 200 when every check is "ok", else 503."""
+
+    status: Literal["ok", "unavailable", "starting"]
+    checks: dict[str, str] = Field(description='each check\'s result: "ok" or what failed')
 
 
 def db_check(pool: Any) -> AsyncCheck:
@@ -100,12 +115,13 @@ def add_fastapi_health(app: Any, checks: Callable[[], Mapping[str, AsyncCheck]])
     """GET /health/live (process up) and /health/ready (200 or 503 with each check's result)."""
     from fastapi.responses import JSONResponse
 
-    @app.get("/health/live", include_in_schema=False)
-    async def _live() -> dict[str, str]:
+    @app.get("/health/live", response_model=Liveness, tags=["health"])
+    async def health_live() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/health/ready", include_in_schema=False)
-    async def _ready() -> JSONResponse:
+    @app.get("/health/ready", response_model=Readiness, tags=["health"],
+             responses={503: {"model": Readiness, "description": "not ready"}})
+    async def health_ready() -> JSONResponse:
         try:
             current = checks()
         except Exception as exc:  # noqa: BLE001 - not started yet
@@ -119,12 +135,21 @@ def add_flask_health(app: Any, checks: Callable[[], Mapping[str, SyncCheck]]) ->
     """Flask variant of `add_fastapi_health`."""
     from flask import jsonify
 
-    @app.get("/health/live")
-    def _live() -> Any:
+    # documented when the app is a flask-openapi3 one (it then has an API document)
+    live_doc: dict[str, Any] = {}
+    ready_doc: dict[str, Any] = {}
+    if hasattr(type(app), "api_doc"):  # not the instance: the property would build the document
+        from flask_openapi3 import Tag
+
+        live_doc = {"responses": {200: Liveness}, "tags": [Tag(name="health")]}
+        ready_doc = {"responses": {200: Readiness, 503: Readiness}, "tags": [Tag(name="health")]}
+
+    @app.get("/health/live", **live_doc)
+    def health_live() -> Any:
         return jsonify(status="ok")
 
-    @app.get("/health/ready")
-    def _ready() -> Any:
+    @app.get("/health/ready", **ready_doc)
+    def health_ready() -> Any:
         try:
             current = checks()
         except Exception as exc:  # noqa: BLE001

@@ -96,6 +96,6 @@ def instrument_flask(app: Any, service: str) -> None:
                 pass
 
     @app.get("/metrics")
-    def _metrics() -> Response:
+    def _metrics() -> Any:  # not `Response`: flask-openapi3 resolves a view's annotations
         body, ctype = metrics_payload()
         return Response(body, mimetype=ctype.split(";")[0], content_type=ctype)

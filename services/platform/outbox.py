@@ -6,6 +6,7 @@ same row), publishes them in id order with confirms, then marks them published i
 same transaction. A failed publish stops the batch: later rows wait, order is kept.
 
 >>> add_event_sync(conn, "order.created", {"order_id": "o1"})   # doctest: +SKIP
+>>> await add_payload(conn, OrderPaid(order_id="o1", ...))       # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from .broker import Envelope, make_envelope
+from .events import EventPayload
 from .logging import get_logger
 
 INSERT_SQL = "INSERT INTO outbox (message_id, type, envelope) VALUES (%s, %s, %s)"
@@ -46,6 +48,16 @@ async def add_event(conn: Any, type_: str, data: dict[str, Any], *, trace_id: st
     envelope, params = _insert_params(type_, data, trace_id)
     await conn.execute(INSERT_SQL, params)
     return envelope
+
+
+def add_payload_sync(conn: Any, payload: EventPayload, *, trace_id: str | None = None) -> Envelope:
+    """`add_event_sync` of a payload model: its `event_type`, its validated data."""
+    return add_event_sync(conn, payload.event_type, payload.data(), trace_id=trace_id)
+
+
+async def add_payload(conn: Any, payload: EventPayload, *, trace_id: str | None = None) -> Envelope:
+    """`add_event` of a payload model (how the services publish: `services/*/events.py`)."""
+    return await add_event(conn, payload.event_type, payload.data(), trace_id=trace_id)
 
 
 class OutboxRelay:

@@ -15,11 +15,37 @@ from typing import Any
 import httpx
 import psycopg
 import psycopg_pool
+from pydantic import BaseModel, Field
 
 from .logging import get_logger
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 log = get_logger()
+
+
+class Problem(BaseModel):
+    """The problem+json document (RFC 9457) every service answers its errors with."""
+
+    type: str = Field("about:blank", description="a URI naming the kind of problem")
+    title: str = Field(description="the HTTP reason phrase of `status`")
+    status: int = Field(ge=400, le=599, description="the HTTP status code")
+    detail: str = Field(description="what went wrong, for a person")
+
+
+class ValidationProblem(Problem):
+    """A 422 problem for a request its models rejected (flask-openapi3's validation answer).
+
+    Its own name lets the contracts tell a framework's blanket 422 from a declared one.
+    """
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """FastAPI `responses=` for the problems a route can answer (documented as problem+json).
+
+    >>> problem_responses(404)[404]["description"]
+    'Not Found'
+    """
+    return {status: {"model": Problem, "description": _reason(status)} for status in statuses}
 
 
 class ProblemError(Exception):
@@ -87,6 +113,31 @@ def install_fastapi_handlers(app: Any) -> None:
         problem = classify_exception(exc)
         log.exception("request.failed", path=request.url.path, status=problem.status)
         return respond(problem)
+
+
+def validation_problem(errors: list[dict[str, Any]]) -> ProblemError:
+    """The 422 problem for pydantic's errors, naming each field (`items[0].quantity: ...`).
+
+    >>> validation_problem([{"loc": ("items", 0, "quantity"), "msg": "Input should be a valid integer"}]).detail
+    'items[0].quantity: Input should be a valid integer'
+    """
+    parts = []
+    for error in errors:
+        where = ""
+        for step in error.get("loc", ()):
+            where += f"[{step}]" if isinstance(step, int) else (f".{step}" if where else str(step))
+        parts.append(f"{where or 'body'}: {error.get('msg')}")
+    return ProblemError(422, "Unprocessable Content", "; ".join(parts))
+
+
+def flask_validation_response(exc: Any) -> Any:
+    """flask-openapi3's `validation_error_callback`: a pydantic ValidationError → 422 problem."""
+    import json
+
+    from flask import Response
+
+    problem = validation_problem(exc.errors())
+    return Response(json.dumps(problem.body()), status=422, mimetype=PROBLEM_CONTENT_TYPE)
 
 
 def install_flask_handlers(app: Any) -> None:

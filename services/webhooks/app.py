@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from fastapi import Query, Request
 from pydantic import BaseModel, Field, field_validator
 
-from services.platform.app import ResourcesDep, create_app
+from services.platform.app import ResourcesDep, answers, create_app
 from services.platform.identity import IdentityDep
 from services.platform.logging import get_logger
 from services.platform.problem import ProblemError
@@ -45,11 +47,70 @@ class SubscriptionIn(BaseModel):
         return sorted(set(value))
 
 
+class Subscription(BaseModel):
+    """A customer's subscription: events matching `events` are POSTed to `url`."""
+
+    id: uuid.UUID
+    customer_id: str
+    url: str
+    events: list[str]
+    created_at: datetime
+
+
+class SubscriptionList(BaseModel):
+    items: list[Subscription]
+
+
+class Delivery(BaseModel):
+    """One event's delivery to one subscription, with its attempts so far."""
+
+    id: uuid.UUID
+    subscription_id: uuid.UUID
+    event_id: uuid.UUID
+    event_type: str
+    order_id: str | None
+    url: str
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int = Field(ge=0)
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+class DeliveryList(BaseModel):
+    """Answer of GET /v1/webhooks/deliveries (at most 200, oldest first)."""
+
+    items: list[Delivery]
+
+
+class AlertsStored(BaseModel):
+    stored: int = Field(ge=0, description="how many alerts of the payload were stored")
+
+
+class Alert(BaseModel):
+    """An alert as received from Alertmanager."""
+
+    id: int
+    received_at: datetime
+    alertname: str | None
+    status: str | None
+    labels: dict[str, Any]
+    annotations: dict[str, Any]
+    starts_at: str | None
+    receiver: str | None
+
+
+class AlertList(BaseModel):
+    items: list[Alert]
+
+
 app = create_app("webhooks", broker=True)
 egress = EgressGuard.from_env()
 
 
-@app.post("/v1/webhooks/subscriptions", status_code=201)
+@app.post("/v1/webhooks/subscriptions", status_code=201, response_model=None,
+          responses=answers(Subscription, 422, status=201))
 async def subscription_create(body: SubscriptionIn, identity: IdentityDep,
                               res: ResourcesDep) -> dict[str, Any]:
     try:
@@ -62,14 +123,16 @@ async def subscription_create(body: SubscriptionIn, identity: IdentityDep,
     return sub
 
 
-@app.get("/v1/webhooks/subscriptions")
+@app.get("/v1/webhooks/subscriptions", response_model=None,
+         responses=answers(SubscriptionList))
 async def subscription_list(identity: IdentityDep,
                             res: ResourcesDep) -> dict[str, Any]:
     async with res.pool.connection() as conn:
         return {"items": await store.list_subscriptions(conn, identity.user_id)}
 
 
-@app.get("/v1/webhooks/deliveries")
+@app.get("/v1/webhooks/deliveries", response_model=None,
+         responses=answers(DeliveryList, 422))
 async def delivery_list(identity: IdentityDep, res: ResourcesDep,
                         order_id: Annotated[str | None, Query(max_length=64)] = None,
                         ) -> dict[str, Any]:
@@ -77,7 +140,11 @@ async def delivery_list(identity: IdentityDep, res: ResourcesDep,
         return {"items": await store.list_deliveries(conn, identity.user_id, order_id)}
 
 
-@app.post("/internal/alerts")
+@app.post("/internal/alerts", response_model=None, responses=answers(AlertsStored, 400, 422),
+          openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+              "schema": {"type": "object", "description": "an Alertmanager webhook payload",
+                         "properties": {"alerts": {"type": "array",
+                                                   "items": {"type": "object"}}}}}}}})
 async def alerts_receive(request: Request, res: ResourcesDep) -> dict[str, Any]:
     try:
         payload = await request.json()
@@ -91,7 +158,7 @@ async def alerts_receive(request: Request, res: ResourcesDep) -> dict[str, Any]:
     return {"stored": stored}
 
 
-@app.get("/internal/alerts")
+@app.get("/internal/alerts", response_model=None, responses=answers(AlertList, 422))
 async def alerts_list(res: ResourcesDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                       alertname: str | None = None) -> dict[str, Any]:
     async with res.pool.connection() as conn:
