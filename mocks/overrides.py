@@ -34,7 +34,7 @@ class Override:
     times: int | None = None          # None: every matching request
 
     def matches(self, op: Operation, params: dict[str, str]) -> bool:
-        return op is self.op and all(params.get(k) == v for k, v in self.params.items())
+        return op.key == self.op.key and all(params.get(k) == v for k, v in self.params.items())
 
     def describe(self) -> str:
         """The provider state the consumer relied on, e.g. ``GET /p/{sku} answers 503``."""
@@ -80,4 +80,4 @@ class RouteOverride:
     def reset(self) -> None:
         """Drop this operation's overrides (for these parameters)."""
         self._overrides[:] = [o for o in self._overrides
-                              if not (o.op is self._op and o.params == self._params)]
+                              if not (o.op.key == self._op.key and o.params == self._params)]

@@ -102,17 +102,19 @@ class _Checker:
             self._events = EventsContract.load(self.directory)
         return self._events
 
-    @property
-    def http(self) -> list[ServiceContract]:
+    def http(self, event: str = "") -> list[ServiceContract]:
+        """The provider's contract (a subscriber: the delivery of ``event``, else all)."""
+        from .subscriber import delivery_contracts
+
         name = "webhooks" if self.provider == SUBSCRIBER else self.provider
         self.used.add(document_path(name, self.directory).name)
+        if self.provider == SUBSCRIBER:
+            deliveries = delivery_contracts("/", self.directory)
+            if not (load_document(name, self.directory).get("webhooks")):
+                self.used.add(document_path(EVENTS, self.directory).name)
+            return [deliveries[event]] if event in deliveries else list(deliveries.values())
         if self._http is None:
-            if self.provider == SUBSCRIBER:
-                document = load_document(name, self.directory)
-                self._http = [ServiceContract(SUBSCRIBER, {**document, "paths": {"/": item}})
-                              for item in (document.get("webhooks") or {}).values()]
-            else:
-                self._http = [ServiceContract.load(name, self.directory)]
+            self._http = [ServiceContract.load(name, self.directory)]
         return self._http
 
     def check(self, interaction: dict[str, Any]) -> InteractionResult:
@@ -149,23 +151,20 @@ class _Checker:
         method, path = req.get("method", "GET"), req.get("path", "/")
         event = headers.get("x-sandbox-event", "")
         found = None
-        for contract in self.http:
+        for contract in self.http(event):
             if self.provider == SUBSCRIBER:
-                op = contract.operations[0] if contract.operations else None
-                if op is not None and op.method == method.upper():
+                op = contract.operations[0]
+                if op.method == method.upper():
                     found = (contract, op, {})
-                    if contract.document.get("webhooks", {}).get(event) is not None:
-                        break
+                    break
                 continue
             match = contract.find(method, path)
             if match:
                 found = (contract, *match)
                 break
         if found is None:
-            where = self.http[0].document.get("info", {}).get("title", self.provider) \
-                if self.http else self.provider
             return InteractionResult(description, "", (
-                f"no operation {method} {path} in the {where} contract",))
+                f"no operation {method} {path} in {self.provider}'s contract",))
         contract, op, params = found
         ex = Exchange(method, path, params, {k: list(v) if isinstance(v, list) else [v]
                                              for k, v in (req.get("query") or {}).items()},
