@@ -166,8 +166,9 @@ class ServiceMock:
         generated from the schema of the collection's read or list answer, ``fields`` laid
         over it; returns the stored item."""
         coll = self.collection(collection)
-        op_key = (*coll.read, *coll.lists, coll.create or "")[0]
-        if not op_key:  # kept by the service, never answered as such (auth's tokens)
+        known = {op.key for op in self.contract.operations}
+        op_key = next((k for k in (*coll.read, *coll.lists, coll.create) if k in known), None)
+        if op_key is None:  # kept by the service, never answered as such (auth's tokens)
             self.store.put(coll, fields)
             return dict(fields)
         op = self.contract.operation(op_key)

@@ -12,6 +12,7 @@ Marker: ``@pytest.mark.consumer("monolith")`` names whose reliance a test record
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -41,6 +42,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # pact-python reports usage metrics over the network unless told not to
+    os.environ.setdefault("PACT_DO_NOT_TRACK", "true")
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
     if config.getoption("record_pacts"):

@@ -113,7 +113,7 @@ class SchemaChecker:
             parts += list(error.absolute_path)
             if error.validator == "required" and isinstance(error.instance, dict):
                 missing = [p for p in error.validator_value if p not in error.instance]
-                parts += missing[:1]
+                parts += [next((p for p in missing if repr(p) in error.message), *missing[:1])]
             where = field_path(parts) or "(document)"
             lines.append(f"{where}: {error.message}")
         return sorted(lines)
