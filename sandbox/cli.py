@@ -1,4 +1,4 @@
-"""The ``sandbox`` command: ``up | down | status | logs | ssh | images | fault``.
+"""The ``sandbox`` command: ``up | down | status | logs | ssh | images | fault | contracts``.
 
 Every ``SandboxError`` ends as one line on stderr and a non-zero exit; Ctrl-C and
 SIGTERM during ``up`` tear the run down (exit 130 / 143).
@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from sandbox.contracts.cli import register as register_contracts
 from sandbox.errors import SandboxError
 from sandbox.faults.cli import register as register_faults
 from sandbox.images.cli import register as register_images
@@ -173,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     ssh.set_defaults(func=cmd_ssh)
     register_images(sub)
     register_faults(sub)
+    register_contracts(sub)
     return parser
 
 

@@ -60,6 +60,15 @@ def load(name: str, *, ref: str | None = None, directory: Path = CONTRACTS_DIR) 
         raise ContractError(f"{where} is not JSON ({exc})", WRITE_HINT) from None
 
 
+def check_revision(ref: str) -> None:
+    """A one-line error unless `ref` names a commit of the checkout."""
+    done = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--verify", "--quiet",
+                           f"{ref}^{{commit}}"], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise ContractError(f"{ref!r} is not a git revision of this checkout",
+                            "pass --base a branch, tag or commit (e.g. --base main)")
+
+
 def git_show(ref: str, rel: str) -> str:
     """A file's text at a git revision of the checkout (an error naming the ref if absent)."""
     done = subprocess.run(["git", "-C", str(ROOT), "show", f"{ref}:{rel}"],

@@ -6,9 +6,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from services.platform.outbox import add_event
+from services.platform.outbox import add_payload
 
 from .api_keys import StoredKey
+from .events import ClientEnrolled, TokenIssued
 
 NAMESPACE = uuid.UUID("6f1d3f0e-2b7c-5a53-9a49-6a1f0c1e0a11")
 
@@ -94,8 +95,8 @@ class AuthStore:
         async with self._pool.connection() as conn, conn.transaction():
             cur = await conn.execute(_ROLES, (user.id,))
             roles = [row["name"] for row in await cur.fetchall()]
-            await add_event(conn, "auth.token_issued",
-                            {"user_id": user.id, "client_id": user.client_id, "roles": roles})
+            await add_payload(conn, TokenIssued(user_id=user.id, client_id=user.client_id,
+                                                roles=roles))
         return roles
 
     async def enrol_client(self, name: str, key: StoredKey, username: str,
@@ -113,9 +114,8 @@ class AuthStore:
                 (user_id, client_id, username, password_hash))
             await conn.execute("INSERT INTO user_groups (user_id, group_id) VALUES (%s, %s)",
                                (user_id, fixed_id(f"group:{ENROLLED_GROUP}")))
-            await add_event(conn, "auth.client_enrolled",
-                            {"client_id": client_id, "user_id": user_id, "name": name,
-                             "key_prefix": key.prefix})
+            await add_payload(conn, ClientEnrolled(client_id=client_id, user_id=user_id, name=name,
+                                                   key_prefix=key.prefix))
         return EnrolledClient(client_id=client_id, user_id=user_id)
 
     async def ensure_builtins(self, admin_key: StoredKey, admin_password_hash: str) -> None:

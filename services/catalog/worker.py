@@ -7,12 +7,13 @@ from typing import Any
 from services.platform.broker import Envelope
 from services.platform.inbox import process_once
 from services.platform.logging import get_logger
-from services.platform.outbox import add_event
+from services.platform.outbox import add_payload
 from services.platform.resources import Resources
 from services.platform.worker import run_worker
 
 from . import cache as cache_mod
 from . import store
+from .events import StockRejected, StockReserved
 
 log = get_logger()
 
@@ -32,14 +33,13 @@ async def reserve_effect(conn: Any, envelope: Envelope) -> list[str]:
     except (store.InsufficientStock, ValueError, KeyError) as exc:
         reason = f"insufficient stock for {exc.sku}" if isinstance(exc, store.InsufficientStock) \
             else f"invalid items: {exc}"
-        await add_event(conn, "stock.rejected", {"order_id": order_id, "reason": reason},
-                        trace_id=envelope.get("trace_id"))
+        await add_payload(conn, StockRejected(order_id=order_id, reason=reason),
+                          trace_id=envelope.get("trace_id"))
         log.info("stock.rejected", order_id=order_id, reason=reason)
         return []
-    await add_event(conn, "stock.reserved", {
-        "order_id": order_id, "total_cents": data.get("total_cents"),
-        "customer_id": data.get("customer_id"),
-    }, trace_id=envelope.get("trace_id"))
+    await add_payload(conn, StockReserved(
+        order_id=order_id, total_cents=data["total_cents"], customer_id=data["customer_id"],
+    ), trace_id=envelope.get("trace_id"))
     log.info("stock.reserved", order_id=order_id, skus=list(taken))
     return list(taken)
 

@@ -7,9 +7,11 @@ from typing import Any
 from services.platform.broker import Envelope
 from services.platform.inbox import process_once
 from services.platform.logging import get_logger
-from services.platform.outbox import add_event
+from services.platform.outbox import add_payload
 from services.platform.resources import Resources
 from services.platform.worker import run_worker
+
+from .events import OrderPaid
 
 log = get_logger()
 STATUS_BY_EVENT = {"payment.succeeded": "paid", "payment.failed": "payment_failed",
@@ -33,10 +35,10 @@ async def status_effect(conn: Any, envelope: Envelope) -> None:
         return
     log.info("order.status_changed", order_id=data["order_id"], status=status)
     if status == "paid":
-        await add_event(conn, "order.paid", {
-            "order_id": str(row["id"]), "customer_id": row["customer_id"],
-            "total_cents": int(row["total_cents"]), "payment_id": str(payment_id),
-        }, trace_id=envelope.get("trace_id"))
+        await add_payload(conn, OrderPaid(
+            order_id=str(row["id"]), customer_id=row["customer_id"],
+            total_cents=int(row["total_cents"]), payment_id=str(payment_id),
+        ), trace_id=envelope.get("trace_id"))
 
 
 async def handle(res: Resources, envelope: Envelope) -> None:

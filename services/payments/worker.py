@@ -8,11 +8,12 @@ from typing import Any
 from services.platform.broker import Envelope
 from services.platform.inbox import process_once
 from services.platform.logging import get_logger
-from services.platform.outbox import add_event
+from services.platform.outbox import add_payload
 from services.platform.resources import Resources
 from services.platform.worker import run_worker
 
 from . import store
+from .events import PaymentFailed, PaymentSucceeded
 from .provider import SimulatedProvider
 
 log = get_logger()
@@ -32,11 +33,11 @@ async def charge_effect(conn: Any, envelope: Envelope, prov: SimulatedProvider =
                                       result.reason, result.reference):
         log.warning("payment.duplicate_order", order_id=order_id)
         return
-    payload: dict[str, Any] = {"order_id": order_id, "payment_id": payment_id,
-                               "amount_cents": amount}
-    if not result.approved:
-        payload["reason"] = result.reason
-    await add_event(conn, f"payment.{status}", payload, trace_id=envelope.get("trace_id"))
+    payload = (PaymentSucceeded(order_id=order_id, payment_id=payment_id, amount_cents=amount)
+               if result.approved else
+               PaymentFailed(order_id=order_id, payment_id=payment_id, amount_cents=amount,
+                             reason=result.reason or "declined"))
+    await add_payload(conn, payload, trace_id=envelope.get("trace_id"))
     log.info(f"payment.{status}", order_id=order_id, payment_id=payment_id, amount_cents=amount)
 
 

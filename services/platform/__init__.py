@@ -24,7 +24,11 @@ Stable API (other services depend on it; change only with their owners):
   `await consume(queue, handler, max_attempts=5)` (handler(envelope) async; manual ack;
   failures re-published with backoff, then rejected to the queue's DLX), `await close()`.
 - `outbox`: (tables in `services/platform/schema.sql`); `add_event_sync(conn, type, data)` / `await add_event(conn, type,
-  data)` inside the caller's transaction; `OutboxRelay(pool, publish).run(stop_event)`.
+  data)` inside the caller's transaction; `add_payload(conn, payload)` /
+  `add_payload_sync(...)` for an `events.EventPayload`; `OutboxRelay(pool, publish).run(stop_event)`.
+- `events`: `EventPayload` (pydantic; subclasses set `event_type` and register in
+  `PAYLOADS`), `Envelope`, `envelope_model(payload)`; each publisher's models live in
+  `services/<service>/events.py` (the AsyncAPI document is generated from them).
 - `inbox`: (tables in `services/platform/schema.sql`); `await process_once(pool, envelope, effect) -> bool` (effect(conn,
   envelope) and the message id recorded in one transaction; False for a duplicate);
   `await claim(conn, envelope)`.

@@ -16,9 +16,10 @@ True
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from datetime import datetime
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 PAYLOADS: dict[str, type[EventPayload]] = {}
 """Event type → its payload model, filled as the services' `events` modules are imported."""
@@ -47,3 +48,23 @@ class EventPayload(BaseModel):
     def data(self) -> dict[str, Any]:
         """The payload as the envelope's JSON `data`."""
         return self.model_dump(mode="json")
+
+
+class Envelope(BaseModel):
+    """Every message on the broker: what `broker.make_envelope` builds (routing key = `type`)."""
+
+    id: str = Field(description="a UUID, also the AMQP message_id; consumers dedupe on it")
+    type: str = Field(description="the event type, also the routing key on exchange `events`")
+    occurred_at: datetime = Field(description="when the event was recorded (ISO 8601, UTC)")
+    trace_id: str = Field(description="the W3C trace id (32 hex digits) of the work that made it")
+    data: dict[str, Any] = Field(description="the payload of this event type")
+
+
+def envelope_model(payload: type[EventPayload]) -> type[Envelope]:
+    """The envelope of one event type: `type` fixed to it, `data` its payload model."""
+    return create_model(
+        f"{payload.__name__}Envelope", __base__=Envelope,
+        __doc__=f"A `{payload.event_type}` message: {payload.__doc__ or ''}".strip(),
+        type=(Literal[payload.event_type], Field(description="the event type (routing key)")),
+        data=(payload, Field(description="the payload")),
+    )
