@@ -233,11 +233,11 @@ class ServiceMock:
         return None
 
     def _answer(self, op: Operation, ex: Exchange, override: Override | None) -> Answer:
+        if needs_identity(op, ex.headers):
+            return problem(401, "no verified identity (X-User-Id) on the request")
         refused = request_problems(self.contract, op, ex)
         if refused:
             return problem(422, "; ".join(refused))
-        if needs_identity(op, ex.headers):
-            return problem(401, "no verified identity (X-User-Id) on the request")
         call = Call(op, ex, self.store, lambda status: self._generate(op, ex, status), problem)
         if override is not None and override.status is not None:
             return self._stubbed(call, override)

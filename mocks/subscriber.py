@@ -9,8 +9,8 @@ against the deliveries' contract.
 The deliveries' contract is the ``webhooks`` section (OpenAPI 3.1) of
 ``webhooks.openapi.json``, one webhook per event type; a document without one gives
 way to ``events.asyncapi.json``: a delivery of each type the ``webhooks`` queue consumes
-is a POST of that type's envelope, any 2xx answer meaning delivered. The operation of a
-request is chosen by its ``X-Sandbox-Event``.
+is a POST of that type's envelope naming its type in ``X-Sandbox-Event``, any 2xx answer
+meaning delivered. The operation of a request is chosen by its ``X-Sandbox-Event``.
 """
 
 from __future__ import annotations
@@ -53,6 +53,9 @@ def delivery_contracts(path: str = "/", directory: Path | str | None = None,
     for name in events.consumed_by(QUEUE):
         item = {"post": {
             "operationId": f"deliver {name}",
+            # the one header a delivery is known by (which webhook it is)
+            "parameters": [{"name": "X-Sandbox-Event", "in": "header", "required": True,
+                            "schema": {"type": "string", "const": name}}],
             "requestBody": {"required": True, "content": {"application/json": {
                 "schema": events.types[name].schema}}},
             "responses": {"2XX": {"description": "delivered"},

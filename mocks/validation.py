@@ -73,7 +73,8 @@ def request_problems(contract: ServiceContract, op: Operation, req: Exchange) ->
         lookup = param.name.lower() if param.location == "header" else param.name
         values = sources[param.location].get(lookup)
         if not values:
-            if param.required:
+            identity = param.location == "header" and param.name.lower() == IDENTITY_HEADER
+            if param.required and not (identity and "401" in op.responses):
                 problems.append(f"{param.location}.{param.name}: Field required")
             continue
         schema = checker.resolve(param.schema) if param.schema else {}
@@ -93,7 +94,8 @@ def request_problems(contract: ServiceContract, op: Operation, req: Exchange) ->
 
 def needs_identity(op: Operation, headers: dict[str, str]) -> bool:
     """The platform's rule (``services/platform/identity.py``): an operation that declares
-    the gateway's ``X-User-Id`` and a 401 answer refuses a request without it."""
+    the gateway's ``X-User-Id`` and a 401 answer refuses a request without it with a 401
+    problem, never a validation error."""
     declared = any(p.location == "header" and p.name.lower() == IDENTITY_HEADER
                    for p in op.parameters)
     present = bool({k.lower(): v for k, v in headers.items()}.get(IDENTITY_HEADER, "").strip())

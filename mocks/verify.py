@@ -149,7 +149,8 @@ class _Checker:
                    for k, v in (req.get("headers") or {}).items()}
         body = (req.get("body") or {}).get("content", NO_BODY) if "body" in req else NO_BODY
         method, path = req.get("method", "GET"), req.get("path", "/")
-        event = headers.get("x-sandbox-event", "")
+        event = headers.get("x-sandbox-event", "") or (
+            body.get("type", "") if isinstance(body, dict) else "")
         found = None
         for contract in self.http(event):
             if self.provider == SUBSCRIBER:
