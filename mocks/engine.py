@@ -278,6 +278,8 @@ class ServiceMock:
                     self.store.put(coll, item)
                 elif coll.owner and call.caller and item.get(coll.owner) != call.caller:
                     return problem(404, "Not Found")
+                else:  # in this operation's shape (a detail may say more than a creation)
+                    item = merge(call.generate(op.success_status()), item)
                 return Answer(op.success_status(), item,
                               provider_state=f"{coll.name} {key} exists")
             if role == "list":
@@ -305,12 +307,21 @@ class ServiceMock:
         if coll.owner and call.caller:
             filters[coll.owner] = call.caller
         stored = self.store.items(coll)
+        template = (body.get(coll.list_field) or [None])[0]
         if stored:
-            items = [i for i in stored if all(str(i.get(f)) == v for f, v in filters.items())]
+            items = [merge(template, i) if isinstance(template, dict) else i for i in stored
+                     if all(str(i.get(f)) == v for f, v in filters.items())]
         else:
             items = [{**i, **{f: v for f, v in filters.items() if f in i}}
                      for i in (body.get(coll.list_field) or [])]
         body[coll.list_field] = items
+        for param in op.params("query"):
+            if param.name in body and param.name not in dict(coll.filters):
+                given = ex.query.get(param.name)
+                default = self.contract.checker.resolve(param.schema).get("default")
+                value = _number(given[0]) if given else default
+                if value is not None:
+                    body[param.name] = value
         return Answer(status, body, provider_state=(f"{coll.name} exist" if stored else None))
 
     def _schema(self, op: Operation, status: int) -> Any:
@@ -366,6 +377,13 @@ def _transport_error(kind: str, request: httpx.Request) -> httpx.TransportError:
     if kind == "connect-error":
         return httpx.ConnectError("the mock refused the connection", request=request)
     return httpx.ReadTimeout("the mock did not answer in time", request=request)
+
+
+def _number(raw: str) -> Any:
+    try:
+        return int(raw)
+    except ValueError:
+        return raw
 
 
 def _canonical(body: Any) -> str:
