@@ -48,6 +48,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", marker)
     if config.getoption("record_pacts"):
         recording.ACTIVE = recording.Recorder()
+        if not hasattr(config, "workerinput"):  # left by an interrupted recording
+            shutil.rmtree(Path(config.getoption("pacts_dir")) / FRAGMENTS, ignore_errors=True)
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -137,3 +137,17 @@ def test_record_http_keeps_only_what_the_contract_names(tmp_path):
     [i] = rec.interactions
     assert i.request["headers"] == {"X-User-Id": "u"}
     assert i.response["headers"] == {"Content-Type": "application/json"}
+
+
+def test_auth_no_longer_documenting_an_identity_header_breaks_the_gateway(tmp_path):
+    contracts = tmp_path / "contracts"
+    shutil.copytree(CONTRACTS_DIR, contracts)
+    path = contracts / "auth.openapi.json"
+    doc = json.loads(path.read_text())
+    for op in doc["paths"]["/internal/verify"].values():
+        op["responses"]["200"]["headers"].pop("X-User-Roles", None)
+    path.write_text(json.dumps(doc))
+    pair = next(r for r in static_check(PACTS_DIR, contracts)
+                if (r.consumer, r.provider) == ("gateway", "auth"))
+    assert any("header X-User-Roles: not in the provider's contract" in p
+               for p in problems([pair]))
