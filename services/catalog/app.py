@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import BaseModel, Field, field_validator
 
 from services.platform.app import ResourcesDep, answers, create_app
 from services.platform.health import redis_check
@@ -26,8 +26,16 @@ class ProductIn(BaseModel):
 
     sku: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     name: str = Field(min_length=1, max_length=200)
-    price_cents: StrictInt = Field(ge=0, le=100_000_000)  # strict: `true` is not 1
-    stock: StrictInt = Field(ge=0, le=10_000_000)
+    price_cents: int = Field(ge=0, le=100_000_000)
+    stock: int = Field(ge=0, le=10_000_000)
+
+    @field_validator("price_cents", "stock", mode="before")
+    @classmethod
+    def _not_a_boolean(cls, value: Any) -> Any:
+        # JSON Schema's integer takes 5.0 but not `true`; pydantic takes both
+        if isinstance(value, bool):
+            raise ValueError("must be an integer, not a boolean")
+        return value
 
 
 class Product(BaseModel):
