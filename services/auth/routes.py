@@ -17,6 +17,7 @@ from services.platform.app import answers
 from services.platform.identity import IDENTITY_HEADERS, Identity, fastapi_identity
 from services.platform.logging import get_logger
 from services.platform.problem import PROBLEM_CONTENT_TYPE, ProblemError
+from services.platform.text import STORABLE_TEXT
 
 from .api_keys import hash_api_key, new_api_key, plausible_key, stored_key
 from .passwords import hash_password, verify_password
@@ -37,14 +38,14 @@ _DUMMY_HASH = hash_password("not-a-real-password", n=2**14)
 class TokenRequest(BaseModel):
     """Body of POST /v1/auth/token."""
 
-    username: str = Field(min_length=1, max_length=200)
+    username: str = Field(min_length=1, max_length=200, pattern=STORABLE_TEXT)
     password: str = Field(min_length=1, max_length=1024)
 
 
 class ClientRequest(BaseModel):
     """Body of POST /v1/admin/clients."""
 
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, pattern=STORABLE_TEXT)
 
 
 class TokenResponse(BaseModel):

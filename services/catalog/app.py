@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Query
+from fastapi import Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 
@@ -14,6 +14,7 @@ from services.platform.identity import IdentityDep
 from services.platform.logging import get_logger
 from services.platform.problem import ProblemError
 from services.platform.resources import Resources
+from services.platform.text import STORABLE_TEXT
 
 from . import cache as cache_mod
 from . import store
@@ -25,7 +26,7 @@ class ProductIn(BaseModel):
     """Body of POST /v1/products."""
 
     sku: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=STORABLE_TEXT)
     price_cents: int = Field(ge=0, le=100_000_000)
     stock: int = Field(ge=0, le=10_000_000)
 
@@ -34,7 +35,7 @@ class ProductIn(BaseModel):
     def _not_a_boolean(cls, value: Any) -> Any:
         # JSON Schema's integer takes 5.0 but not `true`; pydantic takes both
         if isinstance(value, bool):
-            raise ValueError("must be an integer, not a boolean")
+            raise ValueError("must be an integer, not a boolean")  # noqa: TRY004 - a 422
         return value
 
 
@@ -90,7 +91,8 @@ async def products_list(
 
 
 @app.get("/v1/products/{sku}", response_model=None, responses=answers(Product, 404))
-async def product_get(sku: str, identity: IdentityDep,
+async def product_get(sku: Annotated[str, Path(max_length=64, pattern=STORABLE_TEXT)],
+                      identity: IdentityDep,
                       res: ResourcesDep) -> dict[str, Any]:
     return await read_product(res, sku)
 

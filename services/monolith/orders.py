@@ -21,7 +21,7 @@ CATALOG_TIMEOUT_S = 2.0
 ORDER_COLUMNS = "id, customer_id, status, total_cents, payment_id, status_reason, created_at"
 
 
-Sku = Annotated[StrictStr, StringConstraints(min_length=1, max_length=64, pattern=r"\S")]
+Sku = Annotated[StrictStr, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00]*\S[^\x00]*$")]
 
 
 class OrderItemIn(BaseModel):

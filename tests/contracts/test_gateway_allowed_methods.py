@@ -14,7 +14,7 @@ ENTRY = re.compile(r'^\s*("?)(?P<key>[^"\s]+)\1\s+"(?P<methods>[^"]*)";\s*$')
 
 def allowed_methods_map() -> dict[str, set[str]]:
     text = TEMPLATE.read_text()
-    block = re.search(r"map \$uri \$allowed_methods \{(?P<body>.*?)\n\}", text, re.S)
+    block = re.search(r"map \$uri \$allowed_methods \{(?P<body>.*?)\n\}", text, re.DOTALL)
     assert block, "gateway.conf.template has no `map $uri $allowed_methods` block"
     entries = {}
     for line in block["body"].splitlines():

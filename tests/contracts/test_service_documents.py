@@ -34,7 +34,7 @@ def test_identity_headers_are_gateway_set_parameters_and_401_without_them(docs):
 
 
 def test_a_route_that_cannot_fail_validation_documents_no_422(docs):
-    assert "422" not in op(docs, "catalog", "get", "/v1/products/{sku}")["responses"]
+    assert "422" not in op(docs, "catalog", "get", "/health/live")["responses"]
     assert "422" not in op(docs, "monolith", "get", "/v1/customers/me")["responses"]
     assert "422" in op(docs, "catalog", "get", "/v1/products")["responses"]  # limit bounds
 
