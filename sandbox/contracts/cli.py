@@ -24,8 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     diff.add_argument("--base", default="HEAD", metavar="GIT_REF",
                       help="the git revision to compare with (default: HEAD)")
     diff.set_defaults(func=cmd_diff)
-    sub.add_parser("check", help="fail when a committed document differs from the code's"
-                   ).set_defaults(func=cmd_check)
+    sub.add_parser("check", help="can-i-deploy: documents current, every consumer's pacts "
+                   "valid against its provider's contract").set_defaults(func=cmd_check)
 
 
 def _validated() -> dict[str, dict]:
@@ -78,9 +78,28 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """Can-i-deploy: the documents match the code, and every consumer's recorded
+    interactions (``mocks/pacts/``) hold against its provider's committed contract."""
+    from mocks.verify import static_check
+
     files = stale()
-    if files:
-        raise ContractError(f"{', '.join(files)} differ(s) from what the code produces",
-                            "run `sandbox contracts write` and commit mocks/contracts/")
-    print("every document matches the code")
-    return 0
+    rows = [("documents", "code", "mocks/contracts/*", "ok" if not files
+             else f"stale: {', '.join(files)} (run `sandbox contracts write`)")]
+    pairs = static_check()
+    for pair in pairs:
+        verdict = (f"ok ({len(pair.interactions)} interactions)" if pair.ok else
+                   f"BROKEN: {len(pair.failures)} of {len(pair.interactions)} interactions")
+        rows.append((pair.consumer, pair.provider, ", ".join(pair.contracts), verdict))
+    widths = [max(len(r[i]) for r in [("CONSUMER", "PROVIDER", "CONTRACT", ""), *rows])
+              for i in range(3)]
+    print("  ".join(h.ljust(w) for h, w in zip(("CONSUMER", "PROVIDER", "CONTRACT"), widths))
+          + "  VERDICT")
+    for row in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[3])
+    for pair in pairs:
+        if not pair.ok:
+            print(pair.summary())
+    failed = bool(files) or not all(p.ok for p in pairs)
+    print("cannot deploy: see above" if failed else "every consumer and provider agree",
+          file=sys.stderr)
+    return 1 if failed else 0

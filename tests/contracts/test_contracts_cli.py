@@ -31,9 +31,8 @@ def test_write_leaves_current_documents_alone(scratch, capsys):
 def test_check_names_the_stale_file_and_the_command(scratch, capsys):
     (scratch / "catalog.openapi.json").write_text("{}\n")
     assert main(["contracts", "check"]) == 1
-    err = capsys.readouterr().err
-    assert "mocks/contracts/catalog.openapi.json" in err or "catalog.openapi.json" in err
-    assert "sandbox contracts write" in err
+    out = capsys.readouterr().out
+    assert "catalog.openapi.json" in out and "sandbox contracts write" in out
     assert main(["contracts", "write"]) == 0
     assert main(["contracts", "check"]) == 0
 
@@ -69,3 +68,28 @@ def test_python_dash_m_runs_the_same_command():
     done = subprocess.run([__import__("sys").executable, "-m", "sandbox.contracts", "--help"],
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0 and "write" in done.stdout and "diff" in done.stdout
+
+
+def test_check_fails_when_a_provider_drops_what_a_consumer_relies_on(tmp_path, monkeypatch, capsys):
+    """The can-i-deploy table: catalog's contract loses `price_cents`, the monolith's pact
+    (it prices orders with it) no longer holds, and `check` exits 1 naming the pair."""
+    import functools
+    import json
+    import shutil
+
+    import mocks.verify
+    from sandbox.contracts import CONTRACTS_DIR
+
+    drifted = tmp_path / "contracts"
+    shutil.copytree(CONTRACTS_DIR, drifted)
+    doc = json.loads((drifted / "catalog.openapi.json").read_text())
+    product = doc["components"]["schemas"]["Product"]
+    product["properties"].pop("price_cents")
+    product["required"].remove("price_cents")
+    (drifted / "catalog.openapi.json").write_text(json.dumps(doc))
+    monkeypatch.setattr(mocks.verify, "static_check",
+                        functools.partial(mocks.verify.static_check, contracts=drifted))
+    assert main(["contracts", "check"]) == 1
+    out = capsys.readouterr().out
+    [row] = [line for line in out.splitlines() if line.split()[:2] == ["monolith", "catalog"]]
+    assert "BROKEN" in row and "price_cents" in out
