@@ -21,7 +21,9 @@ CATALOG_TIMEOUT_S = 2.0
 ORDER_COLUMNS = "id, customer_id, status, total_cents, payment_id, status_reason, created_at"
 
 
-Sku = Annotated[StrictStr, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00]*\S[^\x00]*$")]
+# the shape of a catalog SKU (services/catalog/app.py): anything else cannot name a product
+Sku = Annotated[StrictStr, StringConstraints(min_length=1, max_length=64,
+                                            pattern=r"^[A-Za-z0-9._-]+$")]
 
 
 class OrderItemIn(BaseModel):

@@ -1,8 +1,10 @@
 """The README's first mock test, word for word (README.md, "Contracts and mocks")."""
 
 import pytest
+
 from services.monolith.orders import CatalogClient
 from services.platform.problem import ProblemError
+
 
 def test_an_order_is_priced_from_catalog(catalog_mock):
     catalog_mock.add("products", sku="SKU-1", name="Mug", price_cents=1250, stock=3)
