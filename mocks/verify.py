@@ -94,6 +94,7 @@ class _Checker:
         self.used: set[str] = set()
         self._events: EventsContract | None = None
         self._http: list[ServiceContract] | None = None
+        self._deliveries: dict[str, ServiceContract] | None = None
 
     @property
     def events(self) -> EventsContract:
@@ -102,19 +103,25 @@ class _Checker:
             self._events = EventsContract.load(self.directory)
         return self._events
 
-    def http(self, event: str = "") -> list[ServiceContract]:
-        """The provider's contract (a subscriber: the delivery of ``event``, else all)."""
+    def deliveries(self) -> dict[str, ServiceContract]:
+        """A subscriber's contract: event type → its delivery (the ``webhooks`` section of
+        webhooks.openapi.json, else the events contract's envelopes)."""
         from .subscriber import delivery_contracts
 
-        name = "webhooks" if self.provider == SUBSCRIBER else self.provider
-        self.used.add(document_path(name, self.directory).name)
-        if self.provider == SUBSCRIBER:
-            deliveries = delivery_contracts("/", self.directory)
-            if not (load_document(name, self.directory).get("webhooks")):
+        if self._deliveries is None:
+            self.used.add(document_path("webhooks", self.directory).name)
+            self._deliveries = delivery_contracts("/", self.directory)
+            if not load_document("webhooks", self.directory).get("webhooks"):
                 self.used.add(document_path(EVENTS, self.directory).name)
-            return [deliveries[event]] if event in deliveries else list(deliveries.values())
+        return self._deliveries
+
+    def http(self, event: str = "") -> list[ServiceContract]:
+        """The provider's contract (a subscriber: the delivery of ``event``)."""
+        if self.provider == SUBSCRIBER:
+            return [self.deliveries()[event]]
+        self.used.add(document_path(self.provider, self.directory).name)
         if self._http is None:
-            self._http = [ServiceContract.load(name, self.directory)]
+            self._http = [ServiceContract.load(self.provider, self.directory)]
         return self._http
 
     def check(self, interaction: dict[str, Any]) -> InteractionResult:
@@ -152,6 +159,12 @@ class _Checker:
         event = headers.get("x-sandbox-event", "") or (
             body.get("type", "") if isinstance(body, dict) else "")
         found = None
+        if self.provider == SUBSCRIBER:
+            known = self.deliveries()
+            if event not in known:
+                problem = (f"request: X-Sandbox-Event {event!r}: the deliveries' contract has "
+                           f"no such webhook (it has: {', '.join(sorted(known))})")
+                return InteractionResult(description, "", (problem,))
         for contract in self.http(event):
             if self.provider == SUBSCRIBER:
                 op = contract.operations[0]

@@ -1,23 +1,30 @@
 """The FastAPI services' documents: `app.openapi()`, shaped (`openapi_shape`).
 
 Importing an app opens nothing: its database, broker and cache are opened in its
-lifespan, which never runs here.
+lifespan, which never runs here. A service that also sends requests of its own adds
+them here (`COMPLETIONS`): the webhooks document gains its deliveries to subscribers.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import Any
 
 from .openapi_shape import handler_names, shape
 from .registry import Document, contract
 from .sources import ensure_services_importable
+from .webhook_deliveries import with_deliveries
 
 APPS = {
     "auth": "services.auth.app",
     "catalog": "services.catalog.app",
     "payments": "services.payments.app",
     "webhooks": "services.webhooks.app",
+}
+COMPLETIONS: dict[str, Callable[[Document], Document]] = {
+    # OpenAPI 3.1 `webhooks`: the signed POSTs the webhooks worker makes to subscribers
+    "webhooks": with_deliveries,
 }
 
 
@@ -38,7 +45,9 @@ def build(service: str) -> Document:
         warnings.filterwarnings("ignore", message="Duplicate Operation ID")
         raw = app.openapi()
     app.openapi_schema = None
-    return shape(raw, service=service, operation_ids=handler_names(raw))
+    doc = shape(raw, service=service, operation_ids=handler_names(raw))
+    complete = COMPLETIONS.get(service)
+    return complete(doc) if complete else doc
 
 
 def _register(service: str) -> None:

@@ -17,6 +17,7 @@ from services.webhooks.signing import verify
 pytestmark = pytest.mark.consumer("webhooks")
 SECRET = "contract-test-signing-secret"
 HOOK = "https://subscriber.example/hooks"
+DELIVERY = "5b1f7c3e-9a2d-4e6f-8b1c-0d2e3f4a5b6c"  # the worker's delivery ids are UUIDs
 EVENT = {"id": "3f0b1c52-7d4e-4a8b-9c1d-2e3f4a5b6c7d", "type": "order.paid",
          "occurred_at": "2026-01-01T00:00:00+00:00", "trace_id": "a" * 32,
          "data": {"order_id": "0b6c4f4e-8d1c-4c55-9d2f-6a4c1b9b1f00",
@@ -32,7 +33,7 @@ GUARD = EgressGuard("172.30.0.0/16", resolver=_public)
 
 
 def deliver_once(status_of_row=0) -> tuple[bool, int | None, str | None]:
-    body, headers = build_request("d-0001", EVENT, SECRET)
+    body, headers = build_request(DELIVERY, EVENT, SECRET)
 
     async def go():
         async with httpx.AsyncClient() as client:
@@ -45,7 +46,7 @@ def test_a_delivery_is_a_signed_post_of_the_event(subscriber_mock):
     assert deliver_once() == (True, 200, None)
     request = subscriber_mock.served[0].request
     assert request.headers["x-sandbox-event"] == "order.paid"
-    assert request.headers["x-sandbox-delivery"] == "d-0001"
+    assert request.headers["x-sandbox-delivery"] == DELIVERY
     assert request.body == EVENT
     import json
     raw = json.dumps(request.body, sort_keys=True, separators=(",", ":")).encode()
@@ -73,7 +74,7 @@ def test_a_subscriber_that_does_not_answer_in_time_is_retried(subscriber_mock, k
 
 
 def test_the_dispatcher_records_a_delivered_attempt(subscriber_mock):
-    row = {"id": "d-0002", "event_type": "order.paid", "url": HOOK, "body": EVENT, "attempts": 0}
+    row = {"id": "8c2d4e6f-1a3b-4c5d-9e7f-a1b2c3d4e5f6", "event_type": "order.paid", "url": HOOK, "body": EVENT, "attempts": 0}
     pool = FakeAsyncPool([("UPDATE deliveries SET next_attempt_at", [row])])
 
     async def go():
@@ -86,4 +87,4 @@ def test_the_dispatcher_records_a_delivered_attempt(subscriber_mock):
     assert asyncio.run(go()) == 1
     [(_, params)] = pool.conn.sql_matching("UPDATE deliveries SET attempts")
     assert params[0] == "delivered" and params[1] == 200
-    assert subscriber_mock.served[0].request.headers["x-sandbox-delivery"] == "d-0002"
+    assert subscriber_mock.served[0].request.headers["x-sandbox-delivery"] == row["id"]

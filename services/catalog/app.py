@@ -6,11 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field
 
 from services.platform.app import ResourcesDep, answers, create_app
 from services.platform.health import redis_check
 from services.platform.identity import IdentityDep
+from services.platform.integers import WholeNumber
 from services.platform.logging import get_logger
 from services.platform.problem import ProblemError
 from services.platform.resources import Resources
@@ -27,16 +28,8 @@ class ProductIn(BaseModel):
 
     sku: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     name: str = Field(min_length=1, max_length=200, pattern=STORABLE_TEXT)
-    price_cents: int = Field(ge=0, le=100_000_000)
-    stock: int = Field(ge=0, le=10_000_000)
-
-    @field_validator("price_cents", "stock", mode="before")
-    @classmethod
-    def _not_a_boolean(cls, value: Any) -> Any:
-        # JSON Schema's integer takes 5.0 but not `true`; pydantic takes both
-        if isinstance(value, bool):
-            raise ValueError("must be an integer, not a boolean")  # noqa: TRY004 - a 422
-        return value
+    price_cents: WholeNumber = Field(ge=0, le=100_000_000)
+    stock: WholeNumber = Field(ge=0, le=10_000_000)
 
 
 class Product(BaseModel):

@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import httpx
-from pydantic import BaseModel, Field, StrictInt, StrictStr, StringConstraints, ValidationError
+from pydantic import BaseModel, Field, StrictStr, StringConstraints, ValidationError
 
+from services.platform.integers import WholeNumber
 from services.platform.outbox import add_payload_sync
 from services.platform.problem import ProblemError, validation_problem
 from services.platform.tracing import outbound_headers
@@ -30,7 +31,7 @@ class OrderItemIn(BaseModel):
     """One line of POST /v1/orders."""
 
     sku: Sku
-    quantity: StrictInt = Field(ge=1, le=MAX_QUANTITY)
+    quantity: WholeNumber = Field(ge=1, le=MAX_QUANTITY)
 
 
 class OrderRequest(BaseModel):

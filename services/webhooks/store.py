@@ -8,6 +8,8 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 SUB_COLUMNS = "id, customer_id, url, events, created_at"
+OWNER_FIELD = "customer_id"
+"""The payload field naming whose subscriptions an event goes to: without it, no delivery."""
 DELIVERY_COLUMNS = ("id, subscription_id, event_id, event_type, order_id, url, status, attempts, "
                     "last_status_code, last_error, created_at, delivered_at")
 
@@ -40,7 +42,7 @@ async def list_subscriptions(conn: Any, customer_id: str) -> list[dict[str, Any]
 async def create_deliveries(conn: Any, envelope: dict[str, Any]) -> int:
     """One pending delivery per subscription of the event's customer that matches its type."""
     data = envelope.get("data") or {}
-    customer_id = data.get("customer_id")
+    customer_id = data.get(OWNER_FIELD)
     if not customer_id:
         return 0
     subs = await list_subscriptions(conn, str(customer_id))

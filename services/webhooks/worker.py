@@ -15,6 +15,8 @@ from . import store
 from .delivery import Dispatcher, egress_proxy_url
 
 log = get_logger()
+QUEUE = "webhooks"
+"""The worker's queue (bound to `order.#` in compose/rabbitmq/definitions.json)."""
 
 
 async def setup(res: Resources) -> None:
@@ -40,7 +42,7 @@ async def handle(res: Resources, envelope: Envelope) -> None:
 
 
 def main() -> None:
-    run_worker(queue="webhooks", handle=handle, setup=setup, relay=False)
+    run_worker(queue=QUEUE, handle=handle, setup=setup, relay=False)
 
 
 if __name__ == "__main__":

@@ -156,3 +156,46 @@ def test_an_operation_that_stops_receiving_a_type_is_breaking():
                                        "messages": [{"$ref": "#/channels/q/messages/a.b"}]}}
     assert lines(diff_asyncapi(old, new, "events")) == [
         "events operation receive_q: no longer receives c.d"]
+
+
+def hooks(*, signature_required=True, total="integer", answers=("2XX", "default")):
+    """A document with one webhook: what a subscriber receives and may answer."""
+    return {"webhooks": {"order.paid": {"post": {
+        "operationId": "deliver_order_paid",
+        "parameters": [
+            {"name": "X-Sandbox-Signature", "in": "header", "required": signature_required,
+             "schema": {"type": "string"}},
+            {"name": "X-Sandbox-Event", "in": "header", "required": True,
+             "schema": {"type": "string", "const": "order.paid"}}],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["order_id", "total"], "properties": {
+                "order_id": {"type": "string"}, "total": {"type": total}}}}}},
+        "responses": {code: {"description": code} for code in answers}}}}}
+
+
+def test_webhooks_are_judged_as_their_subscribers_receive_them():
+    assert diff_openapi(hooks(), hooks(), "webhooks") == []
+    assert lines(diff_openapi(hooks(), hooks(signature_required=False), "webhooks")) == [
+        "webhooks webhook order.paid POST: header 'X-Sandbox-Signature' no longer always sent"]
+    # what the body says widened is breaking for a subscriber (a request would be narrowed)
+    assert lines(diff_openapi(hooks(), hooks(total="number"), "webhooks")) == [
+        "webhooks webhook order.paid POST: body field 'total' type widened integer → number"]
+    assert lines(diff_openapi(hooks(total="number"), hooks(), "webhooks")) == []
+    new = hooks()
+    del new["webhooks"]["order.paid"]["post"]["requestBody"]["content"]["application/json"][
+        "schema"]["properties"]["total"]
+    new["webhooks"]["order.paid"]["post"]["requestBody"]["content"]["application/json"][
+        "schema"]["required"] = ["order_id"]
+    assert lines(diff_openapi(hooks(), new, "webhooks")) == [
+        "webhooks webhook order.paid POST: body field 'total' removed"]
+
+
+def test_webhook_answers_and_removals():
+    assert lines(diff_openapi(hooks(), hooks(answers=("200", "default")), "webhooks")) == [
+        "webhooks webhook order.paid POST: answer 2XX no longer counted as it was"]
+    assert lines(diff_openapi(hooks(), hooks(answers=("2XX", "410", "default")), "webhooks"),
+                 breaking=False) == ["webhooks webhook order.paid POST: new answer 410"]
+    assert lines(diff_openapi(hooks(), {"webhooks": {}}, "webhooks")) == [
+        "webhooks webhook order.paid POST: webhook removed"]
+    assert lines(diff_openapi({}, hooks(), "webhooks"), breaking=False) == [
+        "webhooks webhook order.paid POST: new webhook"]

@@ -1,11 +1,12 @@
 """Breaking changes between two versions of a contract, on plain OpenAPI/AsyncAPI dicts.
 
     diff_documents(old, new, kind, name) ─┬─ openapi.diff_openapi    routes, parameters, bodies, answers
+                                          │    └─ webhooks.diff_webhooks  what subscribers receive
                                           └─ asyncapi.diff_asyncapi  event types, payloads, operations
-                                   both ──► schemas.diff_schemas     JSON Schema, `$ref`s resolved
+                                   all ───► schemas.diff_schemas     JSON Schema, `$ref`s resolved
 
 What a client sends (request bodies, parameters) may not be narrowed; what it receives
-(responses, event payloads) may not be widened or lose fields.
+(responses, event payloads, webhook deliveries) may not be widened or lose fields.
 """
 
 from __future__ import annotations

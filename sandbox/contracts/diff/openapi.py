@@ -11,6 +11,7 @@ from typing import Any
 
 from .changes import Change
 from .schemas import diff_schemas, resolve
+from .webhooks import diff_webhooks
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -119,7 +120,8 @@ def diff_operation(old: dict[str, Any], new: dict[str, Any], old_doc: dict[str, 
 
 
 def diff_openapi(old: dict[str, Any], new: dict[str, Any], name: str) -> list[Change]:
-    """The changes from OpenAPI document `old` to `new`, each named `<name> METHOD path`."""
+    """The changes from OpenAPI document `old` to `new`, each named `<name> METHOD path`
+    (a webhook's: `<name> webhook <hook> METHOD`, judged as its subscribers see it)."""
     old_ops, new_ops = _operations(old), _operations(new)
     old_paths, new_paths = set(old.get("paths") or {}), set(new.get("paths") or {})
     changes: list[Change] = []
@@ -138,4 +140,4 @@ def diff_openapi(old: dict[str, Any], new: dict[str, Any], name: str) -> list[Ch
         if (path, method) not in old_ops:
             what = "new route" if path not in old_paths else "new operation"
             changes.append(Change(False, f"{name} {method.upper()} {path}", what))
-    return changes
+    return changes + diff_webhooks(old, new, name)

@@ -1,5 +1,6 @@
 import asyncio
 
+import pytest
 from fastapi.testclient import TestClient
 
 from services.catalog import store
@@ -107,3 +108,26 @@ def test_quantities_must_be_positive():
         assert "positive" in str(exc)
     else:
         raise AssertionError("zero quantity accepted")
+
+
+@pytest.mark.parametrize("field", ["price_cents", "stock"])
+@pytest.mark.parametrize("value", [2, 2.0])
+def test_a_products_integers_take_a_float_without_fraction_as_that_int(field, value):
+    client, pool, _ = client_with([("INSERT INTO products", [PRODUCT])])
+    body = {k: PRODUCT[k] for k in ("sku", "name", "price_cents", "stock")}
+    r = client.post("/v1/products", json={**body, field: value}, headers=ADMIN)
+    assert r.status_code == 201
+    [(_, params)] = pool.conn.sql_matching("INSERT INTO products")
+    stored = params[("sku", "name", "price_cents", "stock").index(field)]
+    assert stored == 2 and type(stored) is int
+
+
+@pytest.mark.parametrize("field", ["price_cents", "stock"])
+@pytest.mark.parametrize("value", [True, "2", 2.5])
+def test_a_products_integers_refuse_booleans_strings_and_fractions(field, value):
+    client, pool, _ = client_with([("INSERT INTO products", [PRODUCT])])
+    body = {k: PRODUCT[k] for k in ("sku", "name", "price_cents", "stock")}
+    r = client.post("/v1/products", json={**body, field: value}, headers=ADMIN)
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["detail"].startswith(f"body.{field}: ")
+    assert pool.conn.sql_matching("INSERT INTO products") == []

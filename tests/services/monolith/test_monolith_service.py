@@ -102,3 +102,25 @@ def test_authorized_keys_are_normalised():
     assert authorized_keys("  ") == ""
     assert authorized_keys("ssh-ed25519 AAAA x\nssh-rsa BBBB y\n") == (
         "ssh-ed25519 AAAA x\nssh-rsa BBBB y\n")
+
+
+@pytest.mark.parametrize("quantity", [2, 2.0])
+def test_a_quantity_may_be_a_float_without_fraction_and_is_stored_as_that_int(quantity):
+    client, pool = make_client()
+    r = client.post("/v1/orders", json={"items": [{"sku": "SKU-1", "quantity": quantity}]},
+                    headers=USER)
+    assert r.status_code == 201 and r.get_json()["total_cents"] == 2500
+    [(_, params)] = pool.conn.sql_matching("INSERT INTO order_items")
+    assert params[4] == 2 and type(params[4]) is int
+    [(_, outbox)] = pool.conn.sql_matching("INSERT INTO outbox")
+    assert outbox[2].obj["data"]["items"][0]["quantity"] == 2
+
+
+@pytest.mark.parametrize("quantity", [True, "2", 2.5])
+def test_a_quantity_that_is_a_boolean_a_string_or_a_fraction_is_a_422_problem(quantity):
+    client, pool = make_client()
+    r = client.post("/v1/orders", json={"items": [{"sku": "SKU-1", "quantity": quantity}]},
+                    headers=USER)
+    assert r.status_code == 422 and r.content_type == "application/problem+json"
+    assert r.get_json()["detail"].startswith("items[0].quantity: ")
+    assert pool.conn.sql_matching("INSERT INTO orders") == []
