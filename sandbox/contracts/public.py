@@ -138,6 +138,7 @@ def compose(service_docs: dict[str, Document], config: GatewayConfig) -> Documen
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {}
     ids: dict[str, str] = {}
+    webhooks: dict[str, Any] = {}  # what subscribers receive is public too
     for service in sorted(service_docs):
         doc = service_docs[service]
         ops: list[tuple[str, str, dict[str, Any]]] = []
@@ -153,7 +154,8 @@ def compose(service_docs: dict[str, Document], config: GatewayConfig) -> Documen
                     ops.append((public_path, method, _public_operation(op, route, config,
                                                                        service)))
         own = doc.get("components", {}).get("schemas", {})
-        used = _reachable(set().union(*(_refs(op) for _, _, op in ops)) if ops else set(), own)
+        delivered = doc.get("webhooks", {})
+        used = _reachable(set().union(_refs(delivered), *(_refs(op) for _, _, op in ops)), own)
         renames: dict[str, str] = {}
         for name in sorted(used):
             if name in schemas and json.dumps(schemas[name], sort_keys=True) != json.dumps(
@@ -161,6 +163,10 @@ def compose(service_docs: dict[str, Document], config: GatewayConfig) -> Documen
                 renames[name] = f"{service.capitalize()}{name}"
         for name in sorted(used):
             schemas[renames.get(name, name)] = _rename_refs(own[name], renames)
+        for name, item in _rename_refs(delivered, renames).items():
+            if name in webhooks:
+                raise ValueError(f"webhook {name!r} of {service} is another service's too")
+            webhooks[name] = item
         for public_path, method, op in ops:
             op = _rename_refs(op, renames)
             op["operationId"] = OPERATION_IDS.get(public_path, op["operationId"])
@@ -174,7 +180,7 @@ def compose(service_docs: dict[str, Document], config: GatewayConfig) -> Documen
         from services.platform.problem import Problem
 
         schemas["Problem"] = Problem.model_json_schema()
-    return {
+    document: Document = {
         "openapi": "3.1.0",
         "info": {"title": "sandbox public API", "version": "0.1.0",
                  "description": "The API as the gateway exposes it (container port 8080): "
@@ -186,6 +192,9 @@ def compose(service_docs: dict[str, Document], config: GatewayConfig) -> Documen
         "components": {"schemas": dict(sorted(schemas.items())),
                        "securitySchemes": SECURITY_SCHEMES},
     }
+    if webhooks:
+        document["webhooks"] = dict(sorted(webhooks.items()))
+    return document
 
 
 @contract("public", "public.openapi.json", kind="openapi")

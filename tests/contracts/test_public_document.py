@@ -60,3 +60,13 @@ def test_a_schema_name_two_services_use_differently_is_prefixed():
     assert set(doc["components"]["schemas"]) >= {"Item", "CatalogItem"}
     ref = doc["paths"]["/v1/b"]["get"]["responses"]["200"]["content"]["application/json"]
     assert ref["schema"] == {"$ref": "#/components/schemas/CatalogItem"}
+
+
+def test_the_deliveries_subscribers_receive_are_public_with_every_schema_they_name(doc):
+    webhooks_doc = contracts.generate("webhooks")
+    assert set(doc["webhooks"]) == set(webhooks_doc["webhooks"]) >= {"order.created"}
+    schemas = doc["components"]["schemas"]
+    from sandbox.contracts.public import _refs
+
+    missing = _refs(doc["webhooks"]) - set(schemas)
+    assert not missing, f"the public webhooks name schemas it does not carry: {missing}"
