@@ -87,6 +87,13 @@ def check_pact(pact: dict[str, Any], contracts: Path | str | None = None) -> Pai
                       tuple(sorted(checker.used)), results)
 
 
+def check_interaction(provider: str, consumer: str, interaction: dict[str, Any],
+                      contracts: Path | str | None = None) -> InteractionResult:
+    """One interaction (recorded, or a live answer in its place) against the provider's
+    contract."""
+    return _Checker(provider, consumer, contracts).check(interaction)
+
+
 class _Checker:
     def __init__(self, provider: str, consumer: str, contracts: Path | str | None) -> None:
         self.provider, self.consumer = provider, consumer

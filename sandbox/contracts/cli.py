@@ -26,6 +26,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     diff.set_defaults(func=cmd_diff)
     sub.add_parser("check", help="can-i-deploy: documents current, every consumer's pacts "
                    "valid against its provider's contract").set_defaults(func=cmd_check)
+    verify = sub.add_parser("verify", help="replay every consumer's pacts against the running "
+                            "providers (needs `sandbox up`)",
+                            description="Sets up each interaction's provider state for real, "
+                            "replays it from the consumer's container, drives order flows for "
+                            "the events; exits 1 when any interaction fails.")
+    verify.add_argument("--run", metavar="RUN_ID", help="the sandbox run (default: the "
+                        "detached one `sandbox up` started)")
+    verify.set_defaults(func=cmd_verify)
 
 
 def _validated() -> dict[str, dict]:
@@ -102,4 +110,44 @@ def cmd_check(args: argparse.Namespace) -> int:
     failed = bool(files) or not all(p.ok for p in pairs)
     print("cannot deploy: see above" if failed else "every consumer and provider agree",
           file=sys.stderr)
+    return 1 if failed else 0
+
+
+def live_table(pairs: list) -> list[str]:
+    """The live verification's report: a row per pair, then each failure's first problem."""
+    rows = [(p.consumer, p.provider, str(p.count("verified")), str(p.count("override")),
+             str(p.count("not live")), str(p.count("failed"))) for p in pairs]
+    head = ("CONSUMER", "PROVIDER", "LIVE", "OVERRIDE", "NOT LIVE", "FAILED")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip()
+             for row in [head, *rows]]
+    for pair in pairs:
+        for result in pair.results:
+            if result.outcome == "failed":
+                lines.append(f"FAILED {pair.consumer} → {pair.provider}: "
+                             f"{result.description}: {result.detail}")
+    return lines
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Every recorded pact against the live providers of the running sandbox."""
+    from mocks.documents import PACTS_DIR
+    from mocks.pacts import load_pacts
+    from sandbox.runtime.engine import Sandbox
+
+    from .live import verify_live
+    from .live.gateway_system import GatewaySystem
+
+    sandbox = Sandbox.attach(args.run)
+    system = GatewaySystem(sandbox)
+    try:
+        pairs = verify_live(sandbox, system, load_pacts(PACTS_DIR),
+                            progress=lambda line: print(line, file=sys.stderr, flush=True))
+    finally:
+        system.close()
+    for line in live_table(pairs):
+        print(line)
+    failed = not all(p.ok for p in pairs)
+    print("a provider breaks what its consumers recorded: see above" if failed else
+          "every live provider keeps what its consumers recorded", file=sys.stderr)
     return 1 if failed else 0
