@@ -193,3 +193,46 @@ def test_the_fault_lock_is_held_once_per_test_and_never_upgraded(tmp_path):
     with lock.hold(fcntl.LOCK_SH), pytest.raises(RuntimeError, match="held shared"), \
             lock.hold(fcntl.LOCK_EX):  # fmt: skip
         pass
+
+
+def test_a_fault_test_waiting_for_the_lock_goes_before_later_shared_holders(tmp_path):
+    import threading
+
+    path = tmp_path / "faults.lock"
+    order: list[str] = []
+    first_holds, release_first = threading.Event(), threading.Event()
+
+    def shared(name: str, hold_until: threading.Event | None = None) -> None:
+        with FaultLock(path).hold(fcntl.LOCK_SH):
+            order.append(name)
+            if hold_until is not None:
+                first_holds.set()
+                hold_until.wait(10)
+
+    def exclusive() -> None:
+        with FaultLock(path).hold(fcntl.LOCK_EX):
+            order.append("fault test")
+
+    threads = [threading.Thread(target=shared, args=("first", release_first))]
+    threads[0].start()
+    assert first_holds.wait(10)
+    threads.append(threading.Thread(target=exclusive))
+    threads[1].start()
+    # the fault test is waiting once it holds the turnstile: a later shared holder queues
+    turnstile = open(f"{path}.turnstile", "a+")  # noqa: SIM115
+    for _ in range(200):
+        try:
+            fcntl.flock(turnstile, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            fcntl.flock(turnstile, fcntl.LOCK_UN)
+            threading.Event().wait(0.01)  # the waiter has not reached the turnstile yet
+        except BlockingIOError:
+            break
+    else:
+        raise AssertionError("the exclusive waiter never took the turnstile")
+    turnstile.close()
+    threads.append(threading.Thread(target=shared, args=("later",)))
+    threads[2].start()
+    release_first.set()
+    for thread in threads:
+        thread.join(10)
+    assert order == ["first", "fault test", "later"]
