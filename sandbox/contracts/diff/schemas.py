@@ -61,18 +61,19 @@ def _types(schema: dict[str, Any], root: dict[str, Any], seen: tuple[str, ...]) 
             found |= types
         return found
     if "const" in schema:
-        return {_json_type(schema["const"])}
+        return {json_type(schema["const"])}
     kind = schema.get("type")
     if kind is None:
         if "properties" in schema:
             return {"object"}
         if "enum" in schema:
-            return {_json_type(v) for v in schema["enum"]}
+            return {json_type(v) for v in schema["enum"]}
         return None
     return set(kind) if isinstance(kind, list) else {kind}
 
 
-def _json_type(value: Any) -> str:
+def json_type(value: Any) -> str:
+    """The JSON Schema type of a parsed JSON value ("integer" for a whole int)."""
     if value is None:
         return "null"
     if isinstance(value, bool):

@@ -16,22 +16,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sandbox.contracts.diff.schemas import json_type as schema_type
+
 
 def json_type(value: Any) -> str:
-    """The JSON type of a parsed value, as a word."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
+    """The JSON type of a parsed value, as a word; integers and fractions are numbers."""
+    kind = schema_type(value)
+    return {"integer": "number", "array": "list"}.get(kind, kind)
 
 
 def _article(kind: str) -> str:
