@@ -2,18 +2,17 @@
 
 >>> old = {"paths": {"/v1/x": {"get": {"responses": {"200": {"description": "ok"}}}}}}
 >>> [str(c) for c in diff_openapi(old, {"paths": {}}, "demo")]
-['demo GET /v1/x: operation removed']
+['demo GET /v1/x: route removed']
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..openapi_shape import METHODS
 from .changes import Change
 from .schemas import diff_schemas, resolve
 from .webhooks import diff_webhooks
-
-METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 def _operations(doc: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:

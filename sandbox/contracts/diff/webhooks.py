@@ -14,10 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..openapi_shape import METHODS
 from .changes import Change
 from .schemas import diff_schemas, resolve
-
-METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
 def _hooks(doc: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
