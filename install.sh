@@ -37,6 +37,16 @@ if ! command -v ssh >/dev/null 2>&1; then
     || fail "could not install the OpenSSH client" "run 'sudo apt-get install openssh-client'"
 fi
 
+# `sandbox dashboard`'s screenshot tests and the HTML reports render in headless Chromium
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1 \
+   && ! command -v google-chrome >/dev/null 2>&1; then
+  echo "installing Chromium (headless screenshots of the dashboard and the reports)" >&2
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  command -v apt-get >/dev/null 2>&1 || fail "Chromium is missing and there is no apt-get" "install chromium with your package manager"
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium >/dev/null \
+    || fail "could not install Chromium" "run 'sudo apt-get install chromium'"
+fi
+
 if [ ! -x .venv/bin/python ]; then
   echo "creating .venv" >&2
   "$PY" -m venv .venv

@@ -8,7 +8,7 @@ turns any other answer into a 500 (the template maps it to a 503 problem).
 >>> call.method, call.path
 ('GET', '/internal/verify')
 >>> call.identity_headers
-('X-User-Id', 'X-Client-Id', 'X-User-Roles')
+('X-User-Id', 'X-Client-Id', 'X-User-Roles', 'X-User-Permissions', 'X-Identity-Proof')
 >>> call.client_headers
 ('X-Api-Key', 'Authorization')
 """
@@ -71,7 +71,11 @@ def verify_call(template: Path | str | None = None) -> VerifyCall:
     if target is None:
         raise MocksError(f"location {sub.group(1)} has no proxy_pass")
     sets = re.findall(r"proxy_set_header\s+(\S+)\s+(\"[^\"]*\"|\S+);", verify)
-    identity = re.findall(r"auth_request_set\s+\$\w+\s+\$(upstream_http_\w+);", v1)
+    # the answer's headers copied into variables that the upstream request sends on
+    forwarded = set(re.findall(r"proxy_set_header\s+\S+\s+\$(\w+);", text))
+    identity = [header for target, header in
+                re.findall(r"auth_request_set\s+\$(\w+)\s+\$(upstream_http_\w+);", v1)
+                if target in forwarded]
     return VerifyCall(
         method=(method.group(1) if method else "GET").upper(),
         path=urlsplit(target.group(1).replace("$", "")).path,

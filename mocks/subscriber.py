@@ -4,7 +4,7 @@ against the deliveries' contract.
     with SubscriberMock("https://shop.example/hooks") as subscriber:
         subscriber.route("POST /hooks").respond(503)   # the subscriber is down
         ... Dispatcher(...).deliver_due() ...
-        subscriber.served[0].request.headers["x-sandbox-signature"]
+        subscriber.served[0].request.headers["webhook-signature"]
 
 The deliveries' contract is the ``webhooks`` section (OpenAPI 3.1) of
 ``webhooks.openapi.json``, one webhook per event type; a document without one gives

@@ -1,4 +1,5 @@
-"""The ``sandbox`` command: ``up | down | status | logs | ssh | images | fault | contracts``.
+"""The ``sandbox`` command: ``up | down | status | logs | trace | ssh | images | fault |
+contracts | dashboard | load | secrets``.
 
 Every ``SandboxError`` ends as one line on stderr and a non-zero exit; Ctrl-C and
 SIGTERM during ``up`` tear the run down (exit 130 / 143).
@@ -14,10 +15,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from sandbox.contracts.cli import register as register_contracts
+from sandbox.dashboard.cli import register as register_dashboard
 from sandbox.errors import SandboxError
 from sandbox.faults.cli import register as register_faults
 from sandbox.images.cli import register as register_images
+from sandbox.load.cli import register as register_load
 from sandbox.progress import ConsoleProgress
+from sandbox.telemetry.cli import add_log_arguments, cmd_logs
+from sandbox.telemetry.cli import register as register_telemetry
 
 
 class Terminated(KeyboardInterrupt):
@@ -83,6 +88,17 @@ def cmd_down(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_secrets_rotate(args: argparse.Namespace) -> int:
+    from sandbox.runtime import Sandbox
+    from sandbox.runtime.secret_rotation import rotate_secret
+
+    sb = Sandbox.attach()
+    rotation = rotate_secret(sb, args.name)
+    print(f"rotated {rotation.name} in run {sb.run_id} (new value in .sandbox/runs/{sb.run_id}.json); "
+          f"{rotation.picked_up}")
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from sandbox.runtime import Sandbox
 
@@ -113,8 +129,14 @@ def cmd_ssh(args: argparse.Namespace) -> int:
     sb = Sandbox.attach()
     topo = load_topology(compose_file(), {})
     reachable = sorted(
-        name for name, svc in topo.services.items() if "SSH_AUTHORIZED_KEYS" in svc.environment
+        name for name, svc in topo.services.items()
+        if "SSH_AUTHORIZED_KEYS" in svc.environment and name != BASTION
     )
+    if args.target == BASTION:
+        raise SandboxError(
+            "the bastion is a jump host only: it opens no shell and runs no command",
+            f"reach a service through it: sandbox ssh {' | '.join(reachable)}",
+        )
     if args.target not in reachable:
         raise SandboxError(
             f"service {args.target!r} has no SSH server",
@@ -127,16 +149,6 @@ def cmd_ssh(args: argparse.Namespace) -> int:
     )
     os.execvp(argv[0], argv)  # the terminal is ssh's from here on
     return 0  # not reached
-
-
-def cmd_logs(args: argparse.Namespace) -> int:
-    from sandbox.runtime import Sandbox
-
-    out = sys.stdout.buffer
-    for chunk in Sandbox.attach().logs(args.service, follow=args.follow, tail=args.tail):
-        out.write(chunk)
-        out.flush()
-    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -163,18 +175,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="the links through the proxy: listen, upstream, enabled, toxics",
     )
     status.set_defaults(func=cmd_status)
-    logs = sub.add_parser("logs", help="a service's output")
-    logs.add_argument("service")
-    logs.add_argument("-f", "--follow", action="store_true")
-    logs.add_argument("--tail", type=int, default=None)
+    logs = sub.add_parser("logs", help="a service's output, a trace's lines (--trace ID), "
+                          "or every container's (--all)")
+    add_log_arguments(logs)
     logs.set_defaults(func=cmd_logs)
-    ssh = sub.add_parser("ssh", help="an SSH session through the bastion (key only)")
-    ssh.add_argument("target", nargs="?", default="bastion", help="bastion (default) or monolith")
+    ssh = sub.add_parser("ssh", help="an SSH session on a service, through the bastion (key only)")
+    ssh.add_argument("target", nargs="?", default="monolith",
+                     help="a service with an SSH server: monolith (default)")
     ssh.add_argument("command", nargs=argparse.REMAINDER, help="a command to run instead of a shell")
     ssh.set_defaults(func=cmd_ssh)
     register_images(sub)
     register_faults(sub)
     register_contracts(sub)
+    register_telemetry(sub)
+    register_dashboard(sub)
+    register_load(sub)
+    secrets = sub.add_parser("secrets", help="the running sandbox's secrets")
+    secrets_sub = secrets.add_subparsers(dest="secrets_command", required=True)
+    rotate = secrets_sub.add_parser(
+        "rotate", help="a new value for a secret the services re-read, in force within a "
+        "stated bound", description="Generates a new value (by the secret's kind), puts it in "
+        "the secrets emulator and the run's secret files, and says who picks it up and when.")
+    rotate.add_argument("name", help="auth/admin_api_key, auth/admin_password or alerts/sink_token")
+    rotate.set_defaults(func=cmd_secrets_rotate)
     return parser
 
 

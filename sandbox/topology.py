@@ -75,6 +75,10 @@ class Service:
     # x-sandbox.consoles: container port -> the private service whose console it forwards
     consoles: Mapping[int, str] = field(default_factory=dict)
     cpu_shares: int | None = None  # compose `cpu_shares`: relative CPU weight under contention
+    user: str | None = None  # compose `user`: who the container's process starts as
+    # compose `secrets` (names of x-sandbox.secrets), as files under /run/secrets;
+    # `x-sandbox.secrets: all` gives the service every secret (the secrets emulator)
+    secrets: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -275,7 +279,45 @@ def _service(name: str, raw: Any, file: Path) -> Service:
         healthcheck=_healthcheck(raw.get("healthcheck"), f"{where}.healthcheck"),
         consoles=_consoles((raw.get("x-sandbox") or {}).get("consoles"), f"{where}.x-sandbox"),
         cpu_shares=_positive_int(raw.get("cpu_shares"), f"{where}.cpu_shares"),
+        user=None if raw.get("user") is None else str(raw["user"]),
+        secrets=_service_secrets(raw, where),
     )
+
+
+ALL_SECRETS = "*"
+
+
+def _service_secrets(raw: dict[str, Any], where: str) -> tuple[str, ...]:
+    """compose ``secrets:`` (short syntax, or long syntax with ``source`` only)."""
+    if (raw.get("x-sandbox") or {}).get("secrets") == "all":
+        return (ALL_SECRETS,)
+    listed = raw.get("secrets") or []
+    if not isinstance(listed, list):
+        raise TopologyError(f"{where}.secrets: must be a list of secret names",
+                            "write `secrets: [postgres/password]`")
+    names = []
+    for i, item in enumerate(listed):
+        name = item.get("source") if isinstance(item, dict) and set(item) == {"source"} else item
+        if not isinstance(name, str) or not name:
+            raise TopologyError(f"{where}.secrets[{i}]: {item!r} is not a secret name",
+                                "name an x-sandbox.secrets entry; each is mounted at "
+                                "/run/secrets/<name>, no other target")
+        names.append(name)
+    return tuple(names)
+
+
+def _expand_secrets(services: dict[str, Service], declared: Mapping[str, str],
+                    path: Path) -> dict[str, Service]:
+    out = {}
+    for name, service in services.items():
+        wanted = tuple(declared) if service.secrets == (ALL_SECRETS,) else service.secrets
+        for secret in wanted:
+            if secret not in declared:
+                raise TopologyError(
+                    f"{path}: services.{name}.secrets: unknown secret {secret!r}",
+                    f"declare it under x-sandbox.secrets or use one of {sorted(declared)}")
+        out[name] = replace(service, secrets=wanted)
+    return out
 
 
 def _positive_int(raw: Any, where: str) -> int | None:
@@ -452,11 +494,10 @@ def load_topology(path: Path, variables: Mapping[str, str] | None = None) -> Top
     }
     if any("default" in s.networks for s in services.values()):
         networks.setdefault("default", Network("default"))
-    secrets = ((raw.get("x-sandbox") or {}).get("secrets")) or {}
-    topo = Topology(
-        path, services, networks, {str(k): str(v) for k, v in secrets.items()}, doc.get("name"),
-        links, proxy,
-    )
+    secrets = {str(k): str(v) for k, v in
+               (((raw.get("x-sandbox") or {}).get("secrets")) or {}).items()}
+    services = _expand_secrets(services, secrets, path)
+    topo = Topology(path, services, networks, secrets, doc.get("name"), links, proxy)
     _validate(topo)
     return topo
 

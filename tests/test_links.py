@@ -214,7 +214,11 @@ def test_every_service_reaches_its_dependencies_through_its_own_links(real):
         link = real.link(f"gateway->{target}")
         assert gateway[f"{target.upper()}_UPSTREAM"] == f"{proxy}:{link.listen_port}"
         assert link.upstream == f"{target}:8000"
-    assert len(real.links) == 28
+    payments_worker = real.services["payments-worker"].environment
+    egress = real.link("payments-worker->egress")
+    assert payments_worker["EGRESS_PROXY_URL"] == f"http://{proxy}:{egress.listen_port}"
+    assert egress.upstream == "egress:3128"
+    assert len(real.links) == 29
 
 
 def test_the_proxy_starts_first_with_every_link_and_a_real_check(real):

@@ -165,7 +165,8 @@ def test_project_compose_publishes_consoles_through_the_gateway():
     topo = load_topology(compose_file(), {})
     gateway = topo.services["gateway"]
     assert gateway.consoles == {
-        9090: "prometheus", 9093: "alertmanager", 15672: "broker", 8474: "toxiproxy"
+        9090: "prometheus", 9093: "alertmanager", 15672: "broker", 8474: "toxiproxy",
+        16686: "tracestore",
     }
     published = {p.container_port for p in gateway.ports}
     assert set(gateway.consoles) <= published
@@ -186,3 +187,25 @@ def test_cpu_shares_is_read_and_checked(tmp_path):
     assert load_topology(write(tmp_path, text), {}).services["edge"].cpu_shares == 2048
     with pytest.raises(TopologyError, match="cpu_shares"):
         load_topology(write(tmp_path, text.replace("2048", "lots")), {})
+
+
+def test_user_is_read(tmp_path):
+    text = COMPOSE.replace("  edge:\n", "  edge:\n    user: root\n", 1)
+    topo = load_topology(write(tmp_path, text), {})
+    assert topo.services["edge"].user == "root"
+    assert all(s.user is None for n, s in topo.services.items() if n != "edge")
+
+
+def test_service_secrets_are_names_of_declared_secrets(tmp_path):
+    text = COMPOSE.replace("  edge:\n", "  edge:\n    secrets: [db/password, {source: api/key}]\n", 1)
+    text = text.replace("secrets: {db/password: password}", "secrets: {db/password: password, api/key: token}")
+    topo = load_topology(write(tmp_path, text), {})
+    assert topo.services["edge"].secrets == ("db/password", "api/key")
+    everything = text.replace("    secrets: [db/password, {source: api/key}]\n",
+                              "    x-sandbox: {secrets: all}\n")
+    assert load_topology(write(tmp_path, everything), {}).services["edge"].secrets == (
+        "db/password", "api/key")
+    with pytest.raises(TopologyError, match="unknown secret 'nope'"):
+        load_topology(write(tmp_path, text.replace("api/key}]", "nope}]")), {})
+    with pytest.raises(TopologyError, match="no other target"):
+        load_topology(write(tmp_path, text.replace("{source: api/key}", "{source: api/key, target: x}")), {})

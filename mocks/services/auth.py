@@ -8,6 +8,9 @@ identity headers only for an API key and a bearer token issued to that key's cli
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from typing import Any
 
 from ..plugins import Answer, Call, ServicePlugin
@@ -17,6 +20,22 @@ CLIENTS = Collection("clients", key="client_id", create="POST /v1/admin/clients"
 TOKENS = Collection("tokens", key="access_token")
 VERIFY = "GET /internal/verify"
 TOKEN = "POST /v1/auth/token"
+# the built-in roles' permissions (the issue-8 contract); the proof is signed with a mock key
+ROLE_PERMISSIONS = {
+    "customer": ("products:read", "orders:read", "orders:write", "customers:read",
+                 "payments:read", "webhooks:read", "webhooks:write"),
+}
+MOCK_IDENTITY_KEY = b"mock-identity-key"
+MOCK_PROOF_EXPIRES = 4102444800
+"""A fixed expiry (2100-01-01): the recorded pacts stay byte-stable."""
+
+
+def identity_proof(user_id: str, client_id: str, roles: str, permissions: str) -> str:
+    """X-Identity-Proof as auth signs it: v1.<expires_at>.<base64url HMAC-SHA256>."""
+    expires = MOCK_PROOF_EXPIRES
+    message = f"v1\n{expires}\n{user_id}\n{client_id}\n{roles}\n{permissions}".encode()
+    mac = hmac.new(MOCK_IDENTITY_KEY, message, hashlib.sha256).digest()
+    return f"v1.{expires}." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
 
 
 class AuthPlugin(ServicePlugin):
@@ -55,7 +74,14 @@ class AuthPlugin(ServicePlugin):
             answer = call.problem(401, "API key and bearer token required")
             answer.headers["WWW-Authenticate"] = 'Bearer realm="sandbox"'
             return answer
+        roles = ",".join(issued["roles"])
+        permissions = ",".join(sorted({p for r in issued["roles"]
+                                       for p in ROLE_PERMISSIONS.get(r, ())}))
         return Answer(200, headers={"X-User-Id": issued["user_id"],
                                     "X-Client-Id": issued["client_id"],
-                                    "X-User-Roles": ",".join(issued["roles"])},
+                                    "X-User-Roles": roles,
+                                    "X-User-Permissions": permissions,
+                                    "X-Identity-Proof": identity_proof(
+                                        issued["user_id"], issued["client_id"], roles,
+                                        permissions)},
                       provider_state=f"a token was issued to client {issued['client_id']}")

@@ -81,15 +81,25 @@ DURATION_FIX = "write e.g. 5s or 500ms"
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and check the scenario file at ``path`` (``ScenarioError`` if malformed)."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(str(path), 1, f"cannot read it ({exc}); check the file") from None
-    return parse_scenario(text, str(path))
+    return parse_scenario(read_text(path), str(path))
 
 
 def parse_scenario(text: str, path: str) -> Scenario:
     """The scenario in ``text`` (YAML); ``path`` names it in errors."""
+    return ScenarioReader(path).scenario(compose_yaml(text, path))
+
+
+def read_text(path: str | Path) -> str:
+    """A scenario file's text (``ScenarioError`` at line 1 if it cannot be read)."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(str(path), 1, f"cannot read it ({exc}); check the file") from None
+
+
+def compose_yaml(text: str, path: str) -> Node:
+    """The YAML of a scenario as nodes that know their lines (``ScenarioError`` if it is
+    not YAML, or empty)."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -101,7 +111,7 @@ def parse_scenario(text: str, path: str) -> Scenario:
         raise ScenarioError(path, 1, f"not valid YAML: {exc}") from None
     if root is None:
         raise ScenarioError(path, 1, "the file is empty; write at least `scenario:` and `steps:`")
-    return _Reader(path).scenario(root)
+    return root
 
 
 def _line(node: Node) -> int:
@@ -113,8 +123,11 @@ def _hint(word: str, choices: tuple[str, ...]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-class _Reader:
-    """Walks the composed YAML nodes, so that every value still knows its line."""
+class ScenarioReader:
+    """Walks the composed YAML nodes, so that every value still knows its line (the
+    latency scenarios' reader, sandbox/load/scenario_loader.py, extends it)."""
+
+    max_rate = MAX_RATE  # requests per second a rate may name
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -178,9 +191,9 @@ class _Reader:
         if match is None:
             self.fail(node, f"{what}: {value!r} is not a rate; write e.g. 4/s or 30/min")
         per_second = float(match.group(1)) / UNITS[match.group(2)]
-        if not 0 < per_second <= MAX_RATE:
+        if not 0 < per_second <= self.max_rate:
             self.fail(node, f"{what}: {value} is out of range; use more than 0 and at most "
-                      f"{MAX_RATE:g}/s")  # fmt: skip
+                      f"{self.max_rate:g}/s")  # fmt: skip
         return per_second
 
     def status(self, node: Node, what: str) -> int:

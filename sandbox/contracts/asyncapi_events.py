@@ -29,6 +29,8 @@ PUBLISHERS = {
     "monolith": "services.monolith.events",
     "catalog": "services.catalog.events",
     "payments": "services.payments.events",
+    # the provider's verified callbacks, published by the webhook gateway's inbound route
+    "webhooks": "services.webhooks.inbound",
 }
 REF_TEMPLATE = "#/components/schemas/{model}"
 

@@ -20,6 +20,7 @@ APPS = {
     "auth": "services.auth.app",
     "catalog": "services.catalog.app",
     "payments": "services.payments.app",
+    "provider": "services.provider.app",
     "webhooks": "services.webhooks.app",
 }
 COMPLETIONS: dict[str, Callable[[Document], Document]] = {

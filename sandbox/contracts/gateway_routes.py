@@ -1,13 +1,15 @@
 """The gateway's routes, read from its NGINX template: which paths go to which service.
 
 Only what the public document needs: each `location` (exact or prefix) with the upstream
-it proxies to, whether it sits under `auth_request` (API key + JWT), its rate-limit
-zones, and the server's `client_max_body_size`.
+it proxies to (itself, or the named location its `try_files` hands over to), whether it
+sits under `auth_request` (API key + JWT), its rate-limit zones, and the server's
+`client_max_body_size`.
 
 >>> conf = '''server { client_max_body_size 1m;
 ...   location = /v1/auth/token { limit_req zone=token_per_addr; proxy_pass http://$auth_upstream; }
 ...   location /v1/ { auth_request /_verify;
-...     location /v1/orders { proxy_pass http://$monolith_upstream; } } }'''
+...     location /v1/orders { try_files /.verified @monolith; } }
+...   location @monolith { limit_req zone=per_client; proxy_pass http://$monolith_upstream; } }'''
 >>> [(r.path, r.exact, r.service, r.authenticated) for r in parse_routes(conf).routes]
 [('/v1/auth/token', True, 'auth', False), ('/v1/orders', False, 'monolith', True)]
 """
@@ -67,11 +69,14 @@ def _size(text: str) -> int:
 
 def parse_routes(text: str) -> GatewayConfig:
     """The first `server` block's proxied locations (the API server on port 8080)."""
+    text = re.sub(r"\$\{(\w+)\}", r"\1", text)  # the entrypoint's ${PLACEHOLDERS}
     tokens = [t for t in _TOKEN.findall(text) if not t.startswith("#")]
     config = GatewayConfig()
     stack: list[dict] = []  # open blocks: {"kind", "args", "directives"}
     words: list[str] = []
     servers_seen = 0
+    named: dict[str, list[list[str]]] = {}   # @name -> its directives
+    handed_over: list[tuple[dict, list[dict]]] = []  # locations whose try_files names one
     for token in tokens:
         if token == "{":
             stack.append({"kind": words[0] if words else "", "args": words[1:], "directives": []})
@@ -88,10 +93,20 @@ def parse_routes(text: str) -> GatewayConfig:
         elif token == "}":
             block = stack.pop()
             if servers_seen == 1 and block["kind"] == "location":
-                _add_location(config, block, stack)
+                if block["args"] and block["args"][-1].startswith("@"):
+                    named[block["args"][-1]] = block["directives"]
+                elif any(d[0] == "try_files" and d[-1].startswith("@")
+                         for d in block["directives"]):
+                    handed_over.append((block, list(stack)))
+                else:
+                    _add_location(config, block, stack)
             words = []
         else:
             words.append(token)
+    for block, outer in handed_over:  # after auth, on to a named location (its proxy_pass)
+        target = next(d[-1] for d in block["directives"] if d[0] == "try_files")
+        _add_location(config, {**block, "directives": [*block["directives"],
+                                                       *named.get(target, [])]}, outer)
     return config
 
 

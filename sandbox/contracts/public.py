@@ -47,7 +47,11 @@ def gateway_answers(route: GatewayRoute, op: dict[str, Any], config: GatewayConf
     if route.authenticated:
         answers["401"] = _problem("the gateway: an enrolled X-Api-Key and a valid "
                                   "Authorization: Bearer token are required")
-        answers["403"] = _problem("the gateway: this route is not open to this source")
+        answers["403"] = _problem("the gateway: the token lacks the permission the route "
+                                  "table (compose/nginx/routes.yaml) names for this route")
+    if any(p.get("in") == "path" for p in op.get("parameters") or []):
+        answers["404"] = _problem("the gateway: no route for a path not in normal form (an "
+                                  "encoded slash, dot or backslash, a dot or empty segment)")
     if op.get("requestBody") and config.max_body_bytes:
         answers["413"] = _problem(f"the gateway: the body is larger than "
                                   f"{config.max_body_bytes} bytes")

@@ -11,7 +11,8 @@ Everything in it is read from the webhook gateway's code, not written by hand:
     the answers            `delivery.attempt` asked about every status 200-599 (in-process,
                            nothing is sent): those it counts as delivered, the rest retried
 
-One webhook per event type, named by it (what `X-Sandbox-Event` says).
+One webhook per event type, named by it (what `X-Sandbox-Event` says). Signed by the
+Standard Webhooks specification: `webhook-id`, `webhook-timestamp`, `webhook-signature`.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ BODY_HEADER = "Content-Type"
 EVENT_HEADER = "X-Sandbox-Event"
 SAMPLE_DELIVERY = "00000000-0000-4000-8000-000000000000"
 SAMPLE_TRACE = "0" * 32
+SAMPLE_SECRET = "whsec_" + "A" * 43 + "="
 STATUSES = range(200, 600)
 
 @dataclass(frozen=True)
@@ -44,15 +46,22 @@ class DeliveryHeader:
     """None: the header's one value, the one `build_request` sends (a `const`)."""
 
 
+SIGNATURE_PATTERN = r"^v1,[A-Za-z0-9+/]{43}=( v1,[A-Za-z0-9+/]{43}=)*$"
 HEADERS: dict[str, DeliveryHeader] = {
     EVENT_HEADER: DeliveryHeader("the event type, the body's `type`: which webhook this is"),
-    "X-Sandbox-Delivery": DeliveryHeader(
-        "the delivery's id: the same on every retry of it (a subscriber dedupes on it; the "
-        "body's `id` is the event's)", {"type": "string", "format": "uuid"}),
-    "X-Sandbox-Signature": DeliveryHeader(
-        "`sha256=` and the hex HMAC-SHA256 of the body's exact bytes, keyed with the webhook "
-        "gateway's signing secret (`services/webhooks/signing.verify` checks it)",
-        {"type": "string", "pattern": "^sha256=[0-9a-f]{64}$"}),
+    "webhook-id": DeliveryHeader(
+        "Standard Webhooks: the delivery's id, the same on every retry of it (a subscriber "
+        "dedupes on it; the body's `id` is the event's)", {"type": "string", "format": "uuid"}),
+    "webhook-timestamp": DeliveryHeader(
+        "Standard Webhooks: when this attempt was signed, integer seconds since the epoch; a "
+        "subscriber refuses one more than 5 minutes away from its clock (a replay)",
+        {"type": "string", "pattern": "^[0-9]{1,12}$"}),
+    "webhook-signature": DeliveryHeader(
+        "Standard Webhooks: `v1,` and the base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>."
+        "<body>`, keyed with the subscription's own secret (the bytes of its `whsec_` base64); "
+        "during a secret rotation's overlap one signature per valid secret, space-separated, "
+        "the new one first (the `standardwebhooks` library verifies it)",
+        {"type": "string", "pattern": SIGNATURE_PATTERN}),
     "X-Trace-Id": DeliveryHeader(
         "the W3C trace id of the work that made the event (32 hex digits), sent when the "
         "event has one", {"type": "string", "pattern": "^[0-9a-f]{32}$"}),
@@ -79,7 +88,7 @@ def sent_headers(event_type: str, *, trace_id: str | None) -> dict[str, str]:
 
     event = {"id": SAMPLE_DELIVERY, "type": event_type, "occurred_at": "2026-01-01T00:00:00Z",
              "data": {}, **({"trace_id": trace_id} if trace_id else {})}
-    return build_request(SAMPLE_DELIVERY, event, "a signing secret")[1]
+    return build_request(SAMPLE_DELIVERY, event, SAMPLE_SECRET)[1]
 
 
 def delivered_statuses() -> dict[int, bool]:
@@ -102,12 +111,14 @@ def delivered_statuses() -> dict[int, bool]:
 def responses(delivered: Mapping[int, bool]) -> dict[str, Any]:
     """`NXX` for a status class wholly delivered, the code for a lone one, the rest `default`.
 
+    410 is described on its own: it disables the subscription.
+
     >>> sorted(responses({s: 200 <= s < 300 for s in range(200, 600)}))
-    ['2XX', 'default']
-    >>> sorted(responses({s: s in (200, 410) for s in range(200, 600)}))
-    ['200', '410', 'default']
+    ['2XX', '410', 'default']
+    >>> sorted(responses({s: s in (200, 201) for s in range(200, 600)}))
+    ['200', '201', '410', 'default']
     """
-    from services.webhooks.delivery import MAX_ATTEMPTS, TIMEOUT_S, backoff
+    from services.webhooks.delivery import GONE, MAX_ATTEMPTS, TIMEOUT_S, backoff_ceiling
 
     ok = {"description": "delivered: the answer's body is not read"}
     out: dict[str, Any] = {}
@@ -117,10 +128,16 @@ def responses(delivered: Mapping[int, bool]) -> dict[str, Any]:
             out[f"{first // 100}XX"] = ok
         else:
             out.update({str(s): ok for s in codes if delivered[s]})
-    waits = ", ".join(f"{backoff(n):g}" for n in range(1, MAX_ATTEMPTS))
+    if not delivered.get(GONE, False):
+        out[str(GONE)] = {"description": (
+            "Gone: not delivered, and the subscription is disabled: nothing more is sent to it, "
+            "this delivery and its pending ones are dead")}
+    waits = ", ".join(f"{backoff_ceiling(n):g}" for n in range(1, MAX_ATTEMPTS))
     out["default"] = {"description": (
         f"not delivered, as is no answer within {TIMEOUT_S:g} s (a redirect is not followed): "
-        f"retried after {waits} s, failed after {MAX_ATTEMPTS} attempts")}
+        f"retried after a random wait (full jitter) of up to {waits} s, then dead (the "
+        f"dead-letter state, `GET /v1/webhooks/deliveries?status=dead`) after {MAX_ATTEMPTS} "
+        "attempts")}
     return out
 
 
@@ -166,7 +183,7 @@ def webhooks_section(definitions: Mapping[str, Any]) -> tuple[dict[str, Any], di
             "parameters": params,
             "requestBody": {"required": True, "description": (
                 "the event's envelope as the broker carried it, as compact JSON with sorted "
-                "keys: the bytes the signature signs"),
+                "keys: the bytes the signature signs, after `<webhook-id>.<webhook-timestamp>.`"),
                 "content": {media: {"schema": {"$ref": REF_TEMPLATE.format(
                     model=envelope.__name__)}}}},
             "responses": answers,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 from typing import Any
 
 from docker.errors import APIError
@@ -17,6 +18,7 @@ from testcontainers.core.docker_client import DockerClient
 
 from sandbox.errors import PortInUse
 from sandbox.runtime import labels as L
+from sandbox.runtime.secret_files import MOUNT_POINT
 from sandbox.topology import Service
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")  # Ryuk cannot be pulled here
@@ -49,8 +51,10 @@ class ServiceContainer(DockerContainer):
         run_id: str,
         labels: dict[str, str],
         networks: dict[str, str],
+        secrets_dir: Path | None = None,
     ) -> None:
-        """``networks`` maps the topology's network names to the run's Docker names."""
+        """``networks`` maps the topology's network names to the run's Docker names;
+        ``secrets_dir`` (the service's secret files) is mounted read-only at /run/secrets."""
         super().__init__(image)
         self.service = service
         names = [networks[n] for n in service.networks]
@@ -62,6 +66,8 @@ class ServiceContainer(DockerContainer):
             self.with_command(
                 list(service.command) if isinstance(service.command, tuple) else service.command
             )
+        if secrets_dir is not None:
+            self.with_volume_mapping(str(secrets_dir), MOUNT_POINT, mode="ro")
         for port in service.ports:
             key = f"{port.container_port}/{port.protocol}"
             self.ports[key] = (port.host_ip, port.host_port)  # type: ignore[assignment]
@@ -73,6 +79,8 @@ class ServiceContainer(DockerContainer):
         }
         if service.cpu_shares is not None:
             kwargs["cpu_shares"] = service.cpu_shares
+        if service.user is not None:
+            kwargs["user"] = service.user
         if service.healthcheck:
             hc = service.healthcheck
             kwargs["healthcheck"] = {

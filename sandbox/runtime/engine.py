@@ -10,11 +10,12 @@ Any failure or interrupt during ``up`` removes everything the run created.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import threading
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import docker
 import requests
@@ -31,6 +32,9 @@ from sandbox.runtime.readiness import ExecHealthcheckWaitStrategy
 from sandbox.runtime.startup import RunPlan, start_run
 from sandbox.runtime.state import RunState, load_state, remove_state, runs_dir, save_state
 from sandbox.topology import Healthcheck, compose_file, load_topology
+
+if TYPE_CHECKING:
+    from sandbox.telemetry import Alerts, ContainerLogs, Metrics, Traces
 
 ENVS = ("dev", "test", "production")
 
@@ -83,6 +87,7 @@ class Sandbox:
         self.reused = reused  # `up` found it running and returned it
 
     run_id = property(lambda self: self.state.run_id)
+    project_root = property(lambda self: self._project.root)
     env = property(lambda self: self.state.env)
     mode = property(lambda self: self.state.mode)
 
@@ -328,12 +333,42 @@ class Sandbox:
         finally:
             probe.close()
 
-    def logs(self, service: str, follow: bool = False, tail: int | None = None) -> Iterator[bytes]:
-        """The service's output, as chunks; ``follow`` keeps streaming."""
-        kwargs: dict[str, Any] = {"stream": True, "follow": follow}
-        if tail is not None:
-            kwargs["tail"] = tail
-        return self.container(service).logs(**kwargs)
+    def containers(self) -> dict[str, Any]:
+        """Every container of the run, by service name (docker SDK containers)."""
+        flt = L.project_filter(self._project.name, self.run_id)
+        found = self._project.client.containers.list(all=True, filters=flt)
+        return {c.labels.get(L.SERVICE, c.name): c for c in found}
+
+    # --- telemetry (sandbox/telemetry/) ---------------------------------------------------
+
+    @functools.cached_property
+    def logs(self) -> ContainerLogs:
+        """``sb.logs(service, follow=False, tail=None)``: the service's output as chunks;
+        ``sb.logs.for_trace(trace_id)``: every container's JSON lines of one trace."""
+        from sandbox.telemetry.endpoints import logs_for
+
+        return logs_for(self)
+
+    @functools.cached_property
+    def traces(self) -> Traces:
+        """The trace store (Jaeger's query API): ``sb.traces.wait_for(trace_id, Span(...))``."""
+        from sandbox.telemetry.endpoints import traces_for
+
+        return traces_for(self)
+
+    @functools.cached_property
+    def metrics(self) -> Metrics:
+        """Prometheus: ``sb.metrics.query(promql)``, ``query_range``, ``federate``."""
+        from sandbox.telemetry.endpoints import metrics_for
+
+        return metrics_for(self)
+
+    @functools.cached_property
+    def alerts(self) -> Alerts:
+        """``sb.alerts.wait_for(name)`` / ``resolved(name)``: Prometheus, Alertmanager, sink."""
+        from sandbox.telemetry.endpoints import alerts_for
+
+        return alerts_for(self)
 
     def down(self) -> None:
         """Remove this run's containers, networks and volumes, and its state (idempotent)."""

@@ -22,7 +22,8 @@ from sandbox.runtime.readiness import (
     RunningWaitStrategy,
 )
 from sandbox.runtime.scheduler import StartScheduler
-from sandbox.runtime.secrets import generate_secrets, secret_variables, write_ssh_key_pair
+from sandbox.runtime.secret_files import write_service_secrets
+from sandbox.runtime.secrets import generate_secrets, write_ssh_key_pair
 from sandbox.runtime.state import RunState, run_dir
 from sandbox.topology import Healthcheck, Topology, load_topology
 
@@ -90,12 +91,13 @@ def start_run(
     )
     variables = {
         **base_vars,
-        **secret_variables(secrets, plan.env),
         **network_variables(networks),
         "SANDBOX_SSH_PUBLIC_KEY": public_key,
         "SANDBOX_RUN_ID": plan.run_id,
     }
     topo = load_topology(plan.compose_file, variables)
+    secret_dirs = write_service_secrets(
+        plan.run_id, {n: s.secrets for n, s in topo.services.items()}, secrets)
     docker_names = {n: info["name"] for n, info in networks.items()}
     abort = threading.Event()
     strategies = {name: _strategy(topo, name, abort) for name in topo.services}
@@ -103,7 +105,8 @@ def start_run(
     def start(name: str) -> None:
         progress.step(name, "starting")
         container = ServiceContainer(
-            topo.services[name], plan.images[name], plan.run_id, plan.labels, docker_names
+            topo.services[name], plan.images[name], plan.run_id, plan.labels, docker_names,
+            secrets_dir=secret_dirs.get(name),
         )
         plan.containers[name] = container
         container.start()

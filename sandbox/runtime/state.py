@@ -65,6 +65,9 @@ def load_state(project_root: Path, run_id: str) -> RunState:
 
 
 def remove_state(project_root: Path, run_id: str) -> None:
-    """Forget a run: its JSON and its directory (idempotent)."""
+    """Forget a run: its JSON, its directory and its secret files (idempotent)."""
+    from sandbox.runtime.secret_files import remove_run_secrets
+
     (runs_dir(project_root) / f"{run_id}.json").unlink(missing_ok=True)
     shutil.rmtree(run_dir(project_root, run_id), ignore_errors=True)
+    remove_run_secrets(run_id)

@@ -28,6 +28,7 @@ def subscribe(client: GatewayClient, subscriber: WebhookSubscriber) -> None:
         json={"url": f"{subscriber.url}/hooks/created", "events": ["order.created"]},
     )
     assert response.status_code == 201, response.text
+    subscriber.trust(response.json()["secret"])
 
 
 def place_order(client: GatewayClient, product_factory: Any) -> str:
@@ -79,7 +80,7 @@ def test_each_delivery_goes_through_the_link_and_egress(
     delivery = delivered(enrolled_client, order_id)
     [event] = webhook_subscriber.wait_for(lambda reqs: received_for(order_id, reqs), timeout=10)
     assert event.path == "/hooks/created"
-    assert event.headers["x-sandbox-delivery"] == str(delivery["id"])
+    assert event.headers["webhook-id"] == str(delivery["id"]) and event.accepted
     forwarded = [
         e for e in egress_log(sandbox)
         if e["event"] == "egress.forwarded" and e.get("port") == webhook_subscriber.port

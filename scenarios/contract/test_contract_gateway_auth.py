@@ -15,6 +15,10 @@ CLIENT = {"client_id": "7b0c6f4e-1d2a-4c3b-8e9f-0a1b2c3d4e5f",
           "user_id": "6f1d3f0e-2b7c-4a53-9a49-6a1f0c1e0a11"}
 
 
+NGINX_SETS = {"x-required-permission": "customers:read", "x-real-ip": "172.20.0.1",
+              "x-original-method": "GET", "x-original-uri": "/v1/customers/me"}
+
+
 def enrolled(auth_mock):
     auth_mock.add("clients", api_key=KEY, username="shop-1", password="pw", **CLIENT)
     auth_mock.add("tokens", access_token=TOKEN, api_key=KEY, roles=["customer"], **CLIENT)
@@ -26,7 +30,8 @@ def subrequest(api_key: str | None, authorization: str | None) -> httpx.Request:
     client = {"X-Api-Key": api_key, "Authorization": authorization}
     headers = {name: value for name, value in client.items()
                if value is not None and name in call.client_headers}
-    headers.update({name: "from-nginx" for name in call.set_headers})
+    # what NGINX sets, with realistic values: the permission of a customer's route, a peer
+    headers.update({name: NGINX_SETS.get(name.lower(), "from-nginx") for name in call.set_headers})
     return httpx.Request(call.method, f"http://auth:8000{call.path}", headers=headers)
 
 

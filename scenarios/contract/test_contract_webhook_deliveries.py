@@ -15,8 +15,9 @@ from services.webhooks.egress import EgressGuard
 from services.webhooks.signing import verify
 
 pytestmark = pytest.mark.consumer("webhooks")
-SECRET = "contract-test-signing-secret"
+SECRET = "whsec_Y29udHJhY3QtdGVzdC1zaWduaW5nLXNlY3JldC0zMmI="  # the subscription's own secret
 HOOK = "https://subscriber.example/hooks"
+SIGNED_AT = 1767225600  # a fixed webhook-timestamp, so the recorded pact is reproducible
 DELIVERY = "5b1f7c3e-9a2d-4e6f-8b1c-0d2e3f4a5b6c"  # the worker's delivery ids are UUIDs
 EVENT = {"id": "3f0b1c52-7d4e-4a8b-9c1d-2e3f4a5b6c7d", "type": "order.paid",
          "occurred_at": "2026-01-01T00:00:00+00:00", "trace_id": "a" * 32,
@@ -33,7 +34,7 @@ GUARD = EgressGuard("172.30.0.0/16", resolver=_public)
 
 
 def deliver_once(status_of_row=0) -> tuple[bool, int | None, str | None]:
-    body, headers = build_request(DELIVERY, EVENT, SECRET)
+    body, headers = build_request(DELIVERY, EVENT, SECRET, SIGNED_AT)
 
     async def go():
         async with httpx.AsyncClient() as client:
@@ -46,11 +47,11 @@ def test_a_delivery_is_a_signed_post_of_the_event(subscriber_mock):
     assert deliver_once() == (True, 200, None)
     request = subscriber_mock.served[0].request
     assert request.headers["x-sandbox-event"] == "order.paid"
-    assert request.headers["x-sandbox-delivery"] == DELIVERY
+    assert request.headers["webhook-id"] == DELIVERY
     assert request.body == EVENT
     import json
     raw = json.dumps(request.body, sort_keys=True, separators=(",", ":")).encode()
-    assert verify(raw, SECRET, request.headers["x-sandbox-signature"])
+    assert verify(raw, request.headers, SECRET, now=SIGNED_AT)
 
 
 @pytest.mark.parametrize("status", [204, 202])
@@ -74,11 +75,13 @@ def test_a_subscriber_that_does_not_answer_in_time_is_retried(subscriber_mock, k
 
 
 def test_the_dispatcher_records_a_delivered_attempt(subscriber_mock):
-    row = {"id": "8c2d4e6f-1a3b-4c5d-9e7f-a1b2c3d4e5f6", "event_type": "order.paid", "url": HOOK, "body": EVENT, "attempts": 0}
-    pool = FakeAsyncPool([("UPDATE deliveries SET next_attempt_at", [row])])
+    row = {"id": "8c2d4e6f-1a3b-4c5d-9e7f-a1b2c3d4e5f6", "subscription_id": "s1",
+           "event_type": "order.paid", "url": HOOK, "body": EVENT, "attempts": 0,
+           "subscription_status": "active", "secret": SECRET, "previous_secret": None}
+    pool = FakeAsyncPool([("UPDATE deliveries d SET next_attempt_at", [row])])
 
     async def go():
-        dispatcher = Dispatcher(pool, SECRET, guard=GUARD)
+        dispatcher = Dispatcher(pool, guard=GUARD, clock=lambda: SIGNED_AT)
         try:
             return await dispatcher.deliver_due()
         finally:
@@ -87,4 +90,4 @@ def test_the_dispatcher_records_a_delivered_attempt(subscriber_mock):
     assert asyncio.run(go()) == 1
     [(_, params)] = pool.conn.sql_matching("UPDATE deliveries SET attempts")
     assert params[0] == "delivered" and params[1] == 200
-    assert subscriber_mock.served[0].request.headers["x-sandbox-delivery"] == row["id"]
+    assert subscriber_mock.served[0].request.headers["webhook-id"] == row["id"]

@@ -13,6 +13,7 @@ from services.auth.worker import record_event
 from services.catalog import worker as catalog_worker
 from services.monolith import worker as monolith_worker
 from services.payments import worker as payments_worker
+from services.payments.provider import ChargeResult
 from services.platform.fakes import FakeAsyncPool
 from services.webhooks import worker as webhooks_worker
 
@@ -25,6 +26,13 @@ class DictCache:
 
     async def invalidate(self, *skus):
         self.invalidated.extend(skus)
+
+
+class ApprovingProvider:
+    """The payment provider as the payments worker sees it: approves every charge."""
+
+    async def charge(self, order_id, amount_cents, metadata=None):
+        return ChargeResult(True, f"ch_{order_id[:8]}")
 
 
 class Wakeable:
@@ -63,11 +71,23 @@ def test_catalog_rejects_an_order_it_cannot_serve_with_stock_rejected(broker_dou
 
 @pytest.mark.consumer("payments")
 def test_payments_charges_reserved_stock_and_publishes_the_outcome(broker_double):
-    r = res([("INSERT INTO payments", [{"id": "p"}])])
+    r = res([("INSERT INTO payments", [{"id": "p"}])], provider=ApprovingProvider())
     env = run(broker_double.deliver("stock.reserved", "payments", payments_worker.handle, r))
     [out] = broker_double.relay(r.pool)
     assert out["type"] in ("payment.succeeded", "payment.failed")
     assert out["data"]["amount_cents"] == env["data"]["total_cents"]
+
+
+@pytest.mark.consumer("payments")
+@pytest.mark.parametrize("event", ["provider.charge.succeeded", "provider.charge.declined"])
+def test_payments_records_the_providers_signed_confirmation(broker_double, event):
+    r = res([("INSERT INTO provider_confirmations", [{"provider_event_id": "e"}])],
+            provider=ApprovingProvider())
+    env = run(broker_double.deliver(event, "payments", payments_worker.handle, r))
+    [(_, params)] = r.pool.conn.sql_matching("INSERT INTO provider_confirmations")
+    assert params == (env["data"]["provider_event_id"], env["data"]["charge_id"],
+                      env["data"]["order_id"], env["data"]["status"])
+    assert broker_double.relay(r.pool) == []  # it confirms; the saga moved on the charge
 
 
 @pytest.mark.consumer("monolith")

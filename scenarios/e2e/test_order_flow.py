@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 from typing import Any
@@ -61,6 +62,8 @@ def test_a_paid_order_reserves_stock_charges_once_and_notifies_the_subscriber(
         json={"url": f"{webhook_subscriber.url}/hooks/orders", "events": ["order.paid"]},
     )
     assert subscription.status_code == 201, subscription.text
+    secret = subscription.json()["secret"]  # the subscription's own, answered once
+    webhook_subscriber.trust(secret)
     product = product_factory(stock=5, price_cents=1250)
 
     order = place_order(client, product["sku"], quantity=2)
@@ -90,11 +93,12 @@ def test_a_paid_order_reserves_stock_charges_once_and_notifies_the_subscriber(
     )
     [event] = paid_events_for(order["id"], received)
     assert event.path == "/hooks/orders"
-    assert event.headers["x-sandbox-delivery"] == str(delivery["id"])
-    expected = hmac.new(
-        sandbox.secret("webhooks/signing_secret").encode(), event.body, hashlib.sha256
-    ).hexdigest()
-    assert hmac.compare_digest(event.headers["x-sandbox-signature"], f"sha256={expected}")
+    # Standard Webhooks: verified by the subscriber (standardwebhooks), and by hand
+    assert event.accepted and event.headers["webhook-id"] == str(delivery["id"])
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{delivery['id']}.{event.headers['webhook-timestamp']}.".encode() + event.body
+    expected = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    assert hmac.compare_digest(event.headers["webhook-signature"], expected)
     body = event.json()
     assert body["type"] == "order.paid"
     assert body["data"]["total_cents"] == 2500

@@ -4,8 +4,8 @@ Its default checks and more (`--checks all`: no server error, status codes, cont
 headers and bodies as documented, invalid data rejected, valid data accepted, auth not
 ignored, an undeclared method answered 405 with `Allow`, ...), with all its phases
 (explicit examples, coverage of the schema's edges, random fuzzing, and stateful
-sequences following the links between operations), ``SANDBOX_FUZZ_EXAMPLES`` (100)
-examples per operation, as the admin (every operation open), from a fixed seed
+sequences following the links between operations), ``SANDBOX_FUZZ_EXAMPLES``
+examples per operation (50 by default: about 5 minutes on 2 cores), as the admin (every operation open), from a fixed seed
 (``SANDBOX_FUZZ_SEED``) so a failure replays. Subscriber URLs are pointed at the
 harness's own subscriber (``fuzz_hooks``): no fuzzed host is ever resolved or reached.
 
@@ -21,13 +21,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from sandbox import contracts
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
-EXAMPLES = int(os.environ.get("SANDBOX_FUZZ_EXAMPLES", "100"))
+EXAMPLES = int(os.environ.get("SANDBOX_FUZZ_EXAMPLES", "50"))
 SEED = int(os.environ.get("SANDBOX_FUZZ_SEED", "20261202"))
-RUN_TIMEOUT_S = 1500
+RUN_TIMEOUT_S = 840
 
 
 def schemathesis_run(contract: Path, base_url: str, headers: dict[str, str],
@@ -55,6 +57,12 @@ def report_dir(tmp_path: Path) -> Path:
         return tmp_path
 
 
+# operations schemathesis.toml leaves out of the run (`enabled = false`), each with its reason
+DISABLED = [line for line in (Path(__file__).parent / "schemathesis.toml").read_text().split(
+    "[[operations]]") if "enabled = false" in line]
+
+
+@pytest.mark.timeout(900)  # the run's own bound is RUN_TIMEOUT_S; on 2 cores it takes minutes
 def test_every_public_operation_answers_within_its_contract(
         sandbox: Any, admin_client: Any, gateway_url: str, webhook_subscriber: Any,
         tmp_path: Path) -> None:
@@ -71,7 +79,8 @@ def test_every_public_operation_answers_within_its_contract(
     run = json.loads(report.read_text())
     declared = contracts.operations(contracts.load("public"))
     operations = run["operations"]
-    assert operations["tested"] == len(declared) and not operations["skipped"], operations
+    assert operations["tested"] == len(declared) - len(DISABLED), operations
+    assert not operations["skipped"], operations
     assert not operations["errored"] and not run["test_cases"]["errored"], run["test_cases"]
     assert run["test_cases"]["generated"] >= 10 * len(declared), run["test_cases"]
     ran = {name: phase["status"] for name, phase in run["phases"].items()}

@@ -10,8 +10,9 @@ from collections.abc import Mapping
 
 from services.platform.health_server import HealthServer
 from services.platform.logging import configure_logging, get_logger
+from services.platform.tracing import setup_tracing
 
-from .guard import EgressGuard
+from .guard import EgressGuard, own_addresses
 from .proxy import EgressProxy
 from .settings import EgressSettings
 
@@ -33,25 +34,28 @@ async def serve(settings: EgressSettings, guard: EgressGuard) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     log.info("egress.started", port=proxy.port, health_port=settings.health_port,
-             private_subnets=settings.private_subnets, max_connections=settings.max_connections)
+             sandbox_subnets=settings.sandbox_subnets, max_connections=settings.max_connections)
     await stop.wait()
     await health.close()
     await proxy.close()
     log.info("egress.stopped")
 
 
-def configured(environ: Mapping[str, str] | None = None) -> tuple[EgressSettings, EgressGuard]:
-    """The settings and the guard; ValueError (one line: cause and fix) when unusable."""
+def configured(environ: Mapping[str, str] | None = None,
+               own: list[str] | None = None) -> tuple[EgressSettings, EgressGuard]:
+    """The settings and the guard (refusing the sandbox's subnets and egress's own
+    addresses, ``own`` or this host's); ValueError (one line: cause and fix) when unusable."""
     settings = EgressSettings.from_env(environ)
-    if not settings.private_subnets.strip():
-        raise ValueError("PRIVATE_SUBNET is not set, so deliveries could reach the private "
-                         "network: set it to that network's subnet "
-                         "(compose: ${NETWORK_PRIVATE_SUBNET})")
+    if not settings.sandbox_subnets.strip():
+        raise ValueError("SANDBOX_SUBNETS is not set, so deliveries could reach the sandbox's "
+                         "networks: set it to their subnets "
+                         "(compose: ${NETWORK_PRIVATE_SUBNET} ${NETWORK_PUBLIC_SUBNET})")
+    own = own_addresses() if own is None else own
     try:
-        guard = EgressGuard(settings.private_subnets)
+        guard = EgressGuard(settings.sandbox_subnets, own=[f"{a}/32" for a in own])
     except ValueError as exc:
-        raise ValueError(f"PRIVATE_SUBNET={settings.private_subnets!r}: {exc}; set it to "
-                         "subnets in CIDR form, e.g. 172.30.0.0/16") from None
+        raise ValueError(f"SANDBOX_SUBNETS={settings.sandbox_subnets!r}: {exc}; set it to "
+                         "subnets in CIDR form, e.g. 172.30.0.0/16 172.31.0.0/16") from None
     return settings, guard
 
 
@@ -61,6 +65,7 @@ def main() -> None:
     except ValueError as exc:
         sys.exit(f"egress: {exc}")
     configure_logging("egress", settings.log_level)
+    setup_tracing("egress")
     asyncio.run(serve(settings, guard))
 
 

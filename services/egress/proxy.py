@@ -21,10 +21,12 @@ import asyncio
 import contextlib
 from typing import Any
 
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 from prometheus_client import Counter
 
 from services.platform.logging import get_logger
-from services.platform.tracing import trace_context, trace_id_from_headers
+from services.platform.tracing import mark_error, span_from
 
 from .answers import CONNECTED, answer
 from .guard import EgressGuard
@@ -143,8 +145,12 @@ class EgressProxy:
             writer.write(answer(400, "http_request_error", str(exc)))
             await writer.drain()
             return
-        trace_id = None if request.tunnel else trace_id_from_headers(dict(request.headers))
-        with trace_context(trace_id):
+        # a plain HTTP request carries its caller's traceparent; a tunnel's head does not
+        carrier = None if request.tunnel else dict(request.headers)
+        name = f"egress {'CONNECT' if request.tunnel else request.method}"
+        with span_from(carrier, name, kind=SpanKind.SERVER, attributes={
+                "server.address": request.host, "server.port": request.port,
+                "http.request.method": request.method}):
             await self._forward(request, reader, writer, started)
 
     async def _forward(self, request: ProxyRequest, reader: asyncio.StreamReader,
@@ -160,6 +166,7 @@ class EgressProxy:
             CONNECTIONS.labels(kind, exc.outcome).inc()
             event = "egress.refused" if exc.status == 403 else "egress.failed"
             log.warning(event, **fields, status=exc.status, reason=exc.detail)
+            mark_error(trace.get_current_span(), f"{exc.status}: {exc.detail}")
             writer.write(answer(exc.status, exc.error, exc.detail))
             await writer.drain()
             return

@@ -1,8 +1,9 @@
 """The egress proxy's settings, from its container's environment.
 
->>> s = EgressSettings.from_env({"PRIVATE_SUBNET": "172.30.0.0/16", "EGRESS_MAX_CONNECTIONS": "8"})
->>> s.port, s.private_subnets, s.max_connections
-(3128, '172.30.0.0/16', 8)
+>>> s = EgressSettings.from_env({"SANDBOX_SUBNETS": "172.30.0.0/16 172.31.0.0/16",
+...                              "EGRESS_MAX_CONNECTIONS": "8"})
+>>> s.port, s.sandbox_subnets, s.max_connections
+(3128, '172.30.0.0/16 172.31.0.0/16', 8)
 >>> EgressSettings.from_env({"EGRESS_IDLE_TIMEOUT_S": "soon"})
 Traceback (most recent call last):
 ValueError: EGRESS_IDLE_TIMEOUT_S='soon' is not a positive number: set it to e.g. 30.0
@@ -14,6 +15,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from services.platform.env_values import env_port, env_positive
+
 
 @dataclass(frozen=True)
 class EgressSettings:
@@ -22,7 +25,9 @@ class EgressSettings:
     host: str = "0.0.0.0"
     port: int = 3128
     health_port: int = 8001
-    private_subnets: str = ""
+    sandbox_subnets: str = ""
+    """Every network of the sandbox egress refuses (``SANDBOX_SUBNETS``; ``PRIVATE_SUBNET``
+    is added when set)."""
     connect_timeout_s: float = 5.0
     idle_timeout_s: float = 30.0
     head_timeout_s: float = 10.0
@@ -31,40 +36,20 @@ class EgressSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> EgressSettings:
-        """Read ``EGRESS_*``, ``PRIVATE_SUBNET``, ``WORKER_PORT`` and ``LOG_LEVEL``; a bad
+        """Read ``EGRESS_*``, ``SANDBOX_SUBNETS``, ``WORKER_PORT`` and ``LOG_LEVEL``; a bad
         value is a ValueError naming the variable and a good value."""
         e = os.environ if environ is None else environ
 
-        def positive(name: str, default: float) -> float:
-            text = e.get(name, "")
-            if not text:
-                return default
-            try:
-                value = type(default)(text)
-            except ValueError:
-                value = 0
-            if value <= 0:
-                raise ValueError(f"{name}={text!r} is not a positive number: set it to e.g. "
-                                 f"{default}")
-            return value
-
-        def port(name: str, default: int) -> int:
-            text = e.get(name, "")
-            if not text:
-                return default
-            if not text.isdigit() or int(text) > 65535:
-                raise ValueError(f"{name}={text!r} is not a port: set it to e.g. {default} "
-                                 "(0: any free port)")
-            return int(text)
-
         return cls(
             host=e.get("EGRESS_HOST") or cls.host,
-            port=port("EGRESS_PORT", cls.port),
-            health_port=port("WORKER_PORT", cls.health_port),
-            private_subnets=e.get("PRIVATE_SUBNET", ""),
-            connect_timeout_s=positive("EGRESS_CONNECT_TIMEOUT_S", cls.connect_timeout_s),
-            idle_timeout_s=positive("EGRESS_IDLE_TIMEOUT_S", cls.idle_timeout_s),
-            head_timeout_s=positive("EGRESS_HEAD_TIMEOUT_S", cls.head_timeout_s),
-            max_connections=int(positive("EGRESS_MAX_CONNECTIONS", cls.max_connections)),
+            port=env_port(e, "EGRESS_PORT", cls.port),
+            health_port=env_port(e, "WORKER_PORT", cls.health_port),
+            sandbox_subnets=" ".join(
+                x for x in (e.get("SANDBOX_SUBNETS", "").strip(),
+                            e.get("PRIVATE_SUBNET", "").strip()) if x),
+            connect_timeout_s=env_positive(e, "EGRESS_CONNECT_TIMEOUT_S", cls.connect_timeout_s),
+            idle_timeout_s=env_positive(e, "EGRESS_IDLE_TIMEOUT_S", cls.idle_timeout_s),
+            head_timeout_s=env_positive(e, "EGRESS_HEAD_TIMEOUT_S", cls.head_timeout_s),
+            max_connections=int(env_positive(e, "EGRESS_MAX_CONNECTIONS", cls.max_connections)),
             log_level=(e.get("LOG_LEVEL") or cls.log_level).upper(),
         )

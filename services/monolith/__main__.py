@@ -8,10 +8,12 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from services.platform.config import Settings
+from services.platform.identity import IDENTITY_KEY_SECRET, install_identity_key
 from services.platform.logging import configure_logging, get_logger
 from services.platform.secrets import SecretsClient
+from services.platform.tracing import setup_tracing
 
-from .ssh import start_sshd
+from .ssh import drop_privileges, start_sshd
 
 log = get_logger()
 # gunicorn's own logs as JSON lines on stdout, like everything else
@@ -44,6 +46,10 @@ class MonolithServer(BaseApplication):
             "graceful_timeout": 10,
             "accesslog": None,
             "logconfig_dict": GUNICORN_LOGGING,
+            # gunicorn's default is the uid it was imported under (root, before
+            # drop_privileges): the workers are who the process is now
+            "user": os.getuid(),
+            "group": os.getgid(),
         }.items():
             self.cfg.set(key, value)
 
@@ -51,7 +57,9 @@ class MonolithServer(BaseApplication):
         from .app import create_app
 
         configure_logging(self.settings.service, self.settings.log_level)
+        setup_tracing(self.settings.service)  # in the worker: the exporter's thread is its own
         secrets = SecretsClient(self.settings)
+        install_identity_key(secrets.get(IDENTITY_KEY_SECRET))  # identity needs the gateway's proof
         return create_app(self.settings, secrets)
 
 
@@ -59,6 +67,7 @@ def main() -> None:
     settings = Settings.from_env()
     configure_logging(settings.service, settings.log_level)
     start_sshd(os.environ.get("SSH_AUTHORIZED_KEYS"))
+    drop_privileges()  # sshd (started above) keeps root; the service does not
     # read the secrets once before forking so a missing emulator fails fast and loudly
     secrets = SecretsClient(settings)
     secrets.get("monolith/db_password")

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import jsonify
 from flask_openapi3 import Info, OpenAPI
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.platform.config import Settings
 from services.platform.db import open_sync_pool
@@ -29,7 +29,7 @@ from services.platform.problem import (
 )
 from services.platform.secrets import SecretsClient
 
-from . import orders
+from . import idempotency, orders
 from .orders import CatalogClient, Customer, Order, OrderPlaced, OrderRequest
 
 log = get_logger()
@@ -37,6 +37,16 @@ log = get_logger()
 
 class OrderPath(BaseModel):
     order_id: str
+
+
+class OrderHeaders(GatewayIdentity):
+    """The gateway's identity, and the client's optional `Idempotency-Key`."""
+
+    idempotency_key: str | None = Field(
+        None, alias=idempotency.HEADER, pattern=idempotency.KEY_PATTERN,
+        description="makes a retry safe: the same key with the same body returns the first "
+        f"order (with `{idempotency.REPLAYED_HEADER}: true`), with another body a 422; "
+        f"1 to 255 visible ASCII characters, kept {idempotency.KEY_TTL_HOURS} hours per customer")
 
 
 def answers(model: type[BaseModel], *problems: int, status: int = 200) -> dict[int, Any]:
@@ -64,17 +74,32 @@ def create_app(settings: Settings, secrets: SecretsClient, *, pool: Any = None,
     instrument_flask(app, "monolith")
     add_flask_health(app, lambda: checks)
 
-    @app.post("/v1/orders", responses=answers(OrderPlaced, 401, 422, status=201))
-    def orders_create(header: GatewayIdentity, body: OrderRequest) -> Any:
-        """Place an order: priced from catalog, stored with its `order.created` event."""
+    @app.post("/v1/orders", responses=answers(OrderPlaced, 401, 409, 422, status=201))
+    def orders_create(header: OrderHeaders, body: OrderRequest) -> Any:
+        """Place an order: priced from catalog, stored with its `order.created` event.
+
+        With an `Idempotency-Key`, a retry of the same request returns the first order."""
         identity = header.identity()
+        key = header.idempotency_key
+        request_hash = idempotency.fingerprint(body.model_dump())
+        if key is not None:
+            with pool.connection() as conn:
+                replay = idempotency.find(conn, identity.user_id, key, request_hash)
+            if replay is not None:
+                return _replayed(replay)
         items = [item.model_dump() for item in body.items]
         priced = orders.price_items(items, catalog)  # outside the transaction: no lock held
         with pool.connection() as conn, conn.transaction():
             orders.ensure_customer(conn, identity.user_id, identity.client_id)
+            if key is not None:
+                replay = idempotency.claim(conn, identity.user_id, key, request_hash)
+                if replay is not None:
+                    return _replayed(replay)
             order = orders.create_order(conn, identity.user_id, priced)
+            if key is not None:
+                idempotency.store(conn, identity.user_id, key, order)
         log.info("order.placed", order_id=order["id"], customer_id=identity.user_id,
-                 total_cents=order["total_cents"])
+                 total_cents=order["total_cents"], idempotency_key=key is not None)
         return jsonify(order), 201
 
     @app.get("/v1/orders/<order_id>", responses=answers(Order, 401, 404))
@@ -100,3 +125,8 @@ def create_app(settings: Settings, secrets: SecretsClient, *, pool: Any = None,
         return jsonify(customer)
 
     return app
+
+
+def _replayed(replay: idempotency.Replay) -> Any:
+    log.info("order.replayed", order_id=replay.response.get("id"))
+    return jsonify(replay.response), 201, {idempotency.REPLAYED_HEADER: "true"}

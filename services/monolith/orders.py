@@ -7,7 +7,14 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import httpx
-from pydantic import BaseModel, Field, StrictStr, StringConstraints, ValidationError
+from pydantic import (
+    BaseModel,
+    Field,
+    StrictStr,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from services.platform.integers import WholeNumber
 from services.platform.outbox import add_payload_sync
@@ -38,6 +45,17 @@ class OrderRequest(BaseModel):
     """Body of POST /v1/orders."""
 
     items: list[OrderItemIn] = Field(min_length=1, max_length=MAX_ITEMS)
+
+    @model_validator(mode="after")
+    def _one_cap_per_sku(self) -> OrderRequest:
+        """Lines naming the same SKU count together against the per-line cap."""
+        totals: dict[str, int] = {}
+        for item in self.items:
+            totals[item.sku] = totals.get(item.sku, 0) + item.quantity
+            if totals[item.sku] > MAX_QUANTITY:
+                raise ValueError(f"the lines of sku {item.sku!r} add up to more than "
+                                 f"{MAX_QUANTITY}: at most {MAX_QUANTITY} of one product per order")
+        return self
 
 
 class OrderPlaced(BaseModel):

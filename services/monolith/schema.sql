@@ -30,3 +30,13 @@ CREATE TABLE order_items (
     PRIMARY KEY (order_id, line)
 );
 
+-- Idempotency-Key of POST /v1/orders (services/monolith/idempotency.py): per customer,
+-- the fingerprint of the request and the answer it got
+CREATE TABLE idempotency_keys (
+    customer_id   text NOT NULL REFERENCES customers (id),
+    key           text NOT NULL,
+    request_hash  text NOT NULL,
+    response      jsonb,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (customer_id, key)
+);

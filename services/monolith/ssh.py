@@ -1,4 +1,9 @@
-"""The monolith's SSH server: sshd, key-only, for the `sandbox` user (keys from the env)."""
+"""The monolith's SSH server: sshd, key-only, for the `sandbox` user (keys from the env).
+
+The container starts as root for sshd alone; `drop_privileges` then makes the service's
+own process the `sandbox` user before it serves. sshd gives a shell (a developer's way in,
+through the bastion) and nothing else: no forwarding of any kind, no agent, no X11.
+"""
 
 from __future__ import annotations
 
@@ -59,10 +64,37 @@ def start_sshd(keys_env: str | None) -> subprocess.Popen | None:
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", HOST_KEY],
                    check=True, timeout=10, capture_output=True)
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
-    proc = subprocess.Popen([
-        SSHD, "-D", "-e", "-o", f"HostKey={HOST_KEY}",
-        "-o", "PasswordAuthentication=no", "-o", "KbdInteractiveAuthentication=no",
-        "-o", "PermitRootLogin=no", "-o", f"AllowUsers={SSH_USER}", "-o", "UsePAM=no",
-    ])
+    proc = subprocess.Popen([SSHD, "-D", "-e", *sshd_options()])
     log.info("ssh.started", pid=proc.pid, user=SSH_USER)
     return proc
+
+
+SSHD_OPTIONS = {
+    "PasswordAuthentication": "no", "KbdInteractiveAuthentication": "no",
+    "AuthenticationMethods": "publickey", "PermitRootLogin": "no", "AllowUsers": SSH_USER,
+    "UsePAM": "no", "AllowTcpForwarding": "no", "AllowStreamLocalForwarding": "no",
+    "AllowAgentForwarding": "no", "X11Forwarding": "no", "PermitTunnel": "no",
+    "GatewayPorts": "no", "PermitUserEnvironment": "no", "MaxAuthTries": "3",
+}
+
+
+def sshd_options() -> list[str]:
+    """sshd's command-line options: the host key and SSHD_OPTIONS, as `-o K=V`.
+
+    >>> sshd_options()[:4]
+    ['-o', 'HostKey=/etc/ssh/ssh_host_ed25519_key', '-o', 'PasswordAuthentication=no']
+    """
+    options = {"HostKey": HOST_KEY, **SSHD_OPTIONS}
+    return [arg for key, value in options.items() for arg in ("-o", f"{key}={value}")]
+
+
+def drop_privileges(user: str = SSH_USER) -> None:
+    """Become `user` (uid, gid, no supplementary groups) when running as root; else nothing."""
+    if os.geteuid() != 0:
+        return
+    entry = pwd.getpwnam(user)
+    os.setgroups([])
+    os.setgid(entry.pw_gid)
+    os.setuid(entry.pw_uid)
+    os.environ["HOME"] = entry.pw_dir
+    log.info("service.privileges_dropped", user=user, uid=entry.pw_uid)

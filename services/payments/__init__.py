@@ -1,1 +1,2 @@
-"""payments: charges orders through a simulated provider; one payment per order at most."""
+"""payments: charges orders through the external payment provider (services/provider); one
+payment per order at most; records the provider's signed confirmations."""

@@ -26,8 +26,10 @@ class Payment(BaseModel):
     amount_cents: int = Field(ge=0)
     status: Literal["succeeded", "failed"]
     decline_reason: str | None
-    provider_ref: str
+    provider_ref: str = Field(description="the provider's charge id")
     created_at: datetime
+    confirmed_at: datetime | None = Field(
+        description="when the provider's signed callback confirmed the charge (null: not yet)")
 
 
 class PaymentList(BaseModel):

@@ -12,9 +12,11 @@ Stable API (other services depend on it; change only with their owners):
 - `logging`: `configure_logging(service, level="INFO")`; `get_logger().info("event", k=v)`
   → one JSON line {ts, level, service, event, trace_id, span_id, k}. Also `.warning`,
   `.error`, `.exception`, `.debug`.
-- `tracing`: `trace_id_from_headers(headers)`, `trace_context(trace_id)` (context manager),
-  `current_trace_id()`, `current_span_id()`, `ensure_trace_id()`, `outbound_headers()`
-  (traceparent + X-Trace-Id for outgoing HTTP), `TRACE_HEADER`.
+- `tracing`: OpenTelemetry: `setup_tracing(service)` (once per process: OTLP/HTTP export
+  to OTEL_EXPORTER_OTLP_ENDPOINT, the FastAPI/Flask/httpx/psycopg/redis instrumentations),
+  `span_from(carrier, name, kind=...)` (a span under a carried `traceparent`), `attached(carrier)`,
+  `inject(headers)`, `current_trace_id()`, `current_span_id()`, `current_traceparent()`,
+  `ensure_trace_id()`, `outbound_headers()` (traceparent + X-Trace-Id), `TRACE_HEADER`.
 - `db`: `conninfo(settings, password)`, `await open_async_pool(settings, password,
   min_size=1, max_size=4, wait=False)`, `open_sync_pool(...)` (dict rows, connect_timeout
   3 s, statement_timeout 5 s, pool timeout 5 s).
@@ -34,14 +36,21 @@ Stable API (other services depend on it; change only with their owners):
   `await claim(conn, envelope)`.
 - `metrics`: `instrument_fastapi(app, service)`, `instrument_flask(app, service)` (trace
   context + http_requests_total / http_request_duration_seconds + GET /metrics),
-  `EVENTS_CONSUMED`, `EVENTS_PUBLISHED`, `metrics_payload()`.
+  `EVENTS_CONSUMED`, `EVENTS_PUBLISHED`, `observe_message(...)` (events_consumed_total +
+  event_handling_duration_seconds), `metrics_payload()`.
+- `gauges`: `track_pool(pool, service)` (db_pool_size/available/waiting/max, read on scrape;
+  `db` calls it), `OutboxBacklog(pool, service).run(stop)` (outbox_unsent_rows,
+  outbox_oldest_unsent_age_seconds; every worker runs it).
 - `health`: `add_fastapi_health(app, checks_fn)`, `add_flask_health(app, checks_fn)` where
   `checks_fn()` returns {name: check}; `db_check(pool)`, `sync_db_check(pool)`,
   `broker_check(broker)`, `redis_check(client)`, `run_checks`, `run_sync_checks`.
 - `problem`: `ProblemError(status, title, detail, type_)`, `problem_body(...)`,
   `classify_exception(exc)`, `install_fastapi_handlers(app)`, `install_flask_handlers(app)`.
-- `identity`: `Identity(user_id, client_id, roles)`, `.require_role(role)` (403),
-  `identity_from_headers(headers)` (401 if X-User-Id absent), `fastapi_identity`
+- `identity`: `Identity(user_id, client_id, roles, permissions)`, `.require_role(role)`,
+  `.require_permission(permission)` (403), `identity_from_headers(headers)` (401 if
+  X-User-Id is absent or the gateway's X-Identity-Proof is missing or invalid, once
+  `install_identity_key(key)` ran: `create_app` does it from secret `gateway/identity_key`),
+  `sign_proof`/`verify_proof`, `proven_headers(key, ...)` (tests), `fastapi_identity`
   (a FastAPI dependency), `flask_identity()`.
 - `resources`: `await Resources.open(settings, database=True, broker=True)` → `.settings`,
   `.secrets`, `.pool`, `.broker`, `.extra`, `.checks`; `await res.close()`.

@@ -2,6 +2,9 @@
 
 Envelope (docs/architecture.md): `{"id", "type", "occurred_at", "trace_id", "data"}`; the
 routing key is `type`, `message_id` is `id`. A consumer acks after its handler returns.
+Traces: a publish is a PRODUCER span whose W3C `traceparent` travels in the message
+headers; each handling of the message (first delivery, retry or redelivery: the headers
+are kept) is a CONSUMER span, the publish span's child.
 When the handler raises, the message is re-published to its queue with header
 `x-sandbox-attempts` + 1 (after a short backoff) and the original is acked; after
 `max_attempts` failures it is rejected without requeue, so the queue dead-letters it.
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -27,12 +31,13 @@ from typing import Any
 import aio_pika
 import redis.exceptions
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
+from opentelemetry.trace import SpanKind
 
 from .config import Settings
 from .logging import get_logger
-from .metrics import EVENTS_CONSUMED, EVENTS_PUBLISHED
+from .metrics import EVENTS_PUBLISHED, observe_message
 from .problem import classify_exception
-from .tracing import ensure_trace_id, trace_context
+from .tracing import ensure_trace_id, inject, mark_error, span_from
 
 EXCHANGE = "events"
 ATTEMPTS_HEADER = "x-sandbox-attempts"
@@ -141,13 +146,18 @@ class Broker:
         """Publish persistently to `events` with routing key = type; waits for the confirm."""
         if self._exchange is None:
             raise ConnectionError("broker not connected")
-        message = aio_pika.Message(
-            json.dumps(envelope).encode(), content_type="application/json",
-            message_id=envelope["id"], type=envelope["type"],
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            headers={"trace_id": envelope.get("trace_id") or ""},
-        )
-        await self._exchange.publish(message, routing_key=envelope["type"], timeout=timeout)
+        with span_from(None, f"{EXCHANGE} publish", kind=SpanKind.PRODUCER, attributes={
+                "messaging.system": "rabbitmq", "messaging.operation.type": "send",
+                "messaging.destination.name": EXCHANGE, "messaging.message.id": envelope["id"],
+                "messaging.rabbitmq.destination.routing_key": envelope["type"],
+                "sandbox.event.type": envelope["type"]}):
+            message = aio_pika.Message(
+                json.dumps(envelope).encode(), content_type="application/json",
+                message_id=envelope["id"], type=envelope["type"],
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                headers=inject({"trace_id": envelope.get("trace_id") or ""}),
+            )
+            await self._exchange.publish(message, routing_key=envelope["type"], timeout=timeout)
         EVENTS_PUBLISHED.labels(self._settings.service, envelope["type"]).inc()
 
     async def consume(self, queue_name: str, handler: Handler, *, max_attempts: int = 5,
@@ -175,23 +185,32 @@ class Broker:
             envelope = parse_envelope(message.body)
         except ValueError as exc:
             log.error("broker.bad_message", queue=queue_name, error=str(exc))
-            EVENTS_CONSUMED.labels(service, queue_name, "invalid", "dead-lettered").inc()
+            observe_message(service, queue_name, "invalid", "dead-lettered", 0.0)
             await message.reject(requeue=False)
             return
         headers = message.headers or {}
         attempts = int(headers.get(ATTEMPTS_HEADER, 0) or 0)
         outages = int(headers.get(OUTAGE_HEADER, 0) or 0)
-        with trace_context(envelope.get("trace_id")):
+        with span_from(headers, f"{queue_name} process", kind=SpanKind.CONSUMER, attributes={
+                "messaging.system": "rabbitmq", "messaging.operation.type": "process",
+                "messaging.destination.name": queue_name, "messaging.message.id": envelope["id"],
+                "sandbox.event.type": envelope["type"], "sandbox.attempt": attempts + 1,
+                "sandbox.outage_retries": outages,
+                "messaging.rabbitmq.redelivered": bool(message.redelivered)}) as span:
+            started = time.perf_counter()  # event_handling_duration_seconds
             try:
                 await asyncio.wait_for(handler(envelope), handler_timeout)
             except Exception as exc:  # noqa: BLE001 - every failure is judged: retry or DLQ
                 transient = is_transient(exc)
                 step = "outage-retry" if transient else next_step(attempts, max_attempts)
+                mark_error(span, f"{type(exc).__name__}: {exc}"[:200])
+                span.set_attribute("sandbox.next", step)
                 report = log.warning if transient else log.exception
                 report("broker.handler_failed", queue=queue_name, type=envelope["type"],
                        message_id=envelope["id"], attempt=attempts + 1, next=step,
                        error=f"{type(exc).__name__}: {exc}")
-                EVENTS_CONSUMED.labels(service, queue_name, envelope["type"], step).inc()
+                observe_message(service, queue_name, envelope["type"], step,
+                                time.perf_counter() - started)
                 if step == "dead-letter":
                     await message.reject(requeue=False)
                     return
@@ -213,7 +232,8 @@ class Broker:
                     return
                 await message.ack()
                 return
-            EVENTS_CONSUMED.labels(service, queue_name, envelope["type"], "ok").inc()
+            observe_message(service, queue_name, envelope["type"], "ok",
+                            time.perf_counter() - started)
             await message.ack()
 
     async def close(self) -> None:

@@ -16,6 +16,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from .config import Settings
+from .gauges import track_pool
 
 CONNECT_TIMEOUT_S = 3
 STATEMENT_TIMEOUT_MS = 5000
@@ -63,6 +64,7 @@ async def open_async_pool(
 ) -> AsyncConnectionPool:
     """Open an async pool; `wait=True` blocks until `min_size` connections exist (30 s max)."""
     pool = AsyncConnectionPool(**_pool_args(settings, password, min_size, max_size, "async"))
+    track_pool(pool, settings.service)  # db_pool_* on /metrics (platform/gauges.py)
     await pool.open(wait=wait, timeout=30.0)
     return pool
 
@@ -72,5 +74,6 @@ def open_sync_pool(
 ) -> ConnectionPool:
     """Open a sync pool (for Flask threads); `wait=True` blocks until it is filled (30 s max)."""
     pool = ConnectionPool(**_pool_args(settings, password, min_size, max_size, "sync"))
+    track_pool(pool, settings.service)
     pool.open(wait=wait, timeout=30.0)
     return pool

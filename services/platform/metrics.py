@@ -1,7 +1,9 @@
-"""Prometheus metrics: HTTP requests by route and status, events consumed and published.
+"""Prometheus metrics: HTTP requests by route and status, events consumed (and how long
+they took) and published. Sampled gauges (pools, outbox): `gauges.py`.
 
-`instrument_fastapi(app)` / `instrument_flask(app)` add the request metrics and the trace
-context (from `traceparent`/`X-Trace-Id`, echoed back as `X-Trace-Id`) to every request.
+`instrument_fastapi(app)` / `instrument_flask(app)` add the request metrics to every request,
+and echo its trace id as `X-Trace-Id`. The server span is `server_spans.ServerSpans`'s
+(create_app) or the Flask instrumentation's (`instrument_flask`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
-from .tracing import TRACE_HEADER, trace_context, trace_id_from_headers
+from .tracing import TRACE_HEADER, current_trace_id, instrument_flask_app
 
 HTTP_REQUESTS = Counter(
     "http_requests_total", "HTTP requests handled", ["service", "method", "route", "status"]
@@ -22,6 +24,13 @@ HTTP_LATENCY = Histogram(
 )
 EVENTS_CONSUMED = Counter(
     "events_consumed_total", "Broker messages handled", ["service", "queue", "type", "outcome"]
+)
+# how long a consumer's handler took, by the same labels (outcome: ok, retry, outage-retry,
+# dead-letter, dead-lettered for a message that is no envelope); up to the 30 s handler timeout
+EVENTS_HANDLING = Histogram(
+    "event_handling_duration_seconds", "Broker message handling time",
+    ["service", "queue", "type", "outcome"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
 EVENTS_PUBLISHED = Counter("events_published_total", "Events published", ["service", "type"])
 _UNMATCHED = "unmatched"
@@ -38,25 +47,33 @@ def observe_request(service: str, method: str, route: str, status: int, seconds:
     HTTP_LATENCY.labels(service, method, route).observe(seconds)
 
 
+def observe_message(service: str, queue: str, type_: str, outcome: str, seconds: float) -> None:
+    """Record one handled broker message: `events_consumed_total` and its handling time."""
+    EVENTS_CONSUMED.labels(service, queue, type_, outcome).inc()
+    EVENTS_HANDLING.labels(service, queue, type_, outcome).observe(seconds)
+
+
 def instrument_fastapi(app: Any, service: str) -> None:
-    """Add trace context, request metrics and GET /metrics to a FastAPI app."""
+    """Add a server span, request metrics and GET /metrics to a FastAPI app."""
     from fastapi import Request
     from fastapi.responses import Response
 
     @app.middleware("http")
     async def _observe(request: Request, call_next: Any) -> Any:
         started = time.perf_counter()
-        with trace_context(trace_id_from_headers(request.headers)) as tid:
-            status = 500
-            try:
-                response = await call_next(request)
-                status = response.status_code
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            tid = current_trace_id()
+            if tid:
                 response.headers[TRACE_HEADER] = tid
-                return response
-            finally:
-                route = getattr(request.scope.get("route"), "path", _UNMATCHED)
-                observe_request(service, request.method, route, status,
-                                time.perf_counter() - started)
+            return response
+        finally:
+            route = getattr(request.scope.get("route"), "path", _UNMATCHED)
+            observe_request(service, request.method, route, status,
+                            time.perf_counter() - started)
+
 
     @app.get("/metrics", include_in_schema=False)
     def _metrics() -> Response:
@@ -65,14 +82,14 @@ def instrument_fastapi(app: Any, service: str) -> None:
 
 
 def instrument_flask(app: Any, service: str) -> None:
-    """Add trace context, request metrics and GET /metrics to a Flask app."""
+    """Add a server span, request metrics and GET /metrics to a Flask app."""
     from flask import Response, g, request
+
+    instrument_flask_app(app)  # its before_request runs first: the span is active in ours
 
     @app.before_request
     def _start() -> None:
         g._sandbox_started = time.perf_counter()
-        g._sandbox_trace = trace_context(trace_id_from_headers(dict(request.headers)))
-        g._sandbox_tid = g._sandbox_trace.__enter__()
 
     @app.after_request
     def _finish(response: Response) -> Response:
@@ -80,20 +97,10 @@ def instrument_flask(app: Any, service: str) -> None:
         started = getattr(g, "_sandbox_started", time.perf_counter())
         observe_request(service, request.method, route, response.status_code,
                         time.perf_counter() - started)
-        tid = getattr(g, "_sandbox_tid", None)
+        tid = current_trace_id()
         if tid:
             response.headers[TRACE_HEADER] = tid
         return response
-
-    @app.teardown_request
-    def _teardown(exc: BaseException | None) -> None:
-        ctx = getattr(g, "_sandbox_trace", None)
-        if ctx is not None:
-            g._sandbox_trace = None
-            try:
-                ctx.__exit__(None, None, None)
-            except ValueError:  # context var reset from another context: nothing to undo
-                pass
 
     @app.get("/metrics")
     def _metrics() -> Any:  # not `Response`: flask-openapi3 resolves a view's annotations

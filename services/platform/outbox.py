@@ -4,6 +4,8 @@ Schema: `services/platform/schema.sql`, in every service's database. The relay l
 of unpublished rows with `FOR UPDATE SKIP LOCKED` (so several relays never publish the
 same row), publishes them in id order with confirms, then marks them published in the
 same transaction. A failed publish stops the batch: later rows wait, order is kept.
+Each row keeps the `traceparent` of the transaction that wrote it, and is published under
+it: the trace goes on from the request through the relay to the consumers.
 
 >>> add_event_sync(conn, "order.created", {"order_id": "o1"})   # doctest: +SKIP
 >>> await add_payload(conn, OrderPaid(order_id="o1", ...))       # doctest: +SKIP
@@ -20,10 +22,12 @@ from psycopg.types.json import Jsonb
 from .broker import Envelope, make_envelope
 from .events import EventPayload
 from .logging import get_logger
+from .tracing import attached, current_traceparent
 
-INSERT_SQL = "INSERT INTO outbox (message_id, type, envelope) VALUES (%s, %s, %s)"
+INSERT_SQL = ("INSERT INTO outbox (message_id, type, envelope, traceparent) "
+              "VALUES (%s, %s, %s, %s)")
 SELECT_BATCH_SQL = (
-    "SELECT id, envelope FROM outbox WHERE published_at IS NULL "
+    "SELECT id, envelope, traceparent FROM outbox WHERE published_at IS NULL "
     "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED"
 )
 MARK_SQL = "UPDATE outbox SET published_at = now() WHERE id = ANY(%s)"
@@ -33,7 +37,7 @@ log = get_logger()
 
 def _insert_params(type_: str, data: dict[str, Any], trace_id: str | None) -> tuple[Envelope, tuple]:
     envelope = make_envelope(type_, data, trace_id=trace_id)
-    return envelope, (envelope["id"], type_, Jsonb(envelope))
+    return envelope, (envelope["id"], type_, Jsonb(envelope), current_traceparent())
 
 
 def add_event_sync(conn: Any, type_: str, data: dict[str, Any], *, trace_id: str | None = None) -> Envelope:
@@ -78,7 +82,8 @@ class OutboxRelay:
             done: list[int] = []
             for row in rows:
                 try:
-                    await self._publish(row["envelope"])
+                    with attached({"traceparent": row.get("traceparent")}):
+                        await self._publish(row["envelope"])
                 except Exception as exc:  # noqa: BLE001 - keep order: stop at the first failure
                     log.warning("outbox.publish_failed", outbox_id=row["id"], error=str(exc))
                     break

@@ -8,6 +8,8 @@ CREATE TABLE outbox (
     message_id   uuid NOT NULL UNIQUE,
     type         text NOT NULL,
     envelope     jsonb NOT NULL,
+    -- the W3C traceparent of the transaction that wrote it: the relay publishes under it
+    traceparent  text,
     created_at   timestamptz NOT NULL DEFAULT now(),
     published_at timestamptz
 );

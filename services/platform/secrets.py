@@ -40,13 +40,18 @@ class SecretsClient:
         self._clock = clock
         self._pause = pause
         self._cache: dict[str, str] = {}
+        self._read_at: dict[str, float] = {}
         self._ssm = ssm or SsmClient(
             settings.secrets_endpoint, "us-east-1", "sandbox", "sandbox", timeout=3.0
         )
 
-    def get(self, name: str) -> str:
-        """Return the decrypted value of secret `name`; raise SecretsUnavailable on deadline."""
-        if name in self._cache:
+    def get(self, name: str, *, max_age_s: float | None = None) -> str:
+        """Return the decrypted value of secret `name`; raise SecretsUnavailable on deadline.
+
+        Values are kept once read; with `max_age_s`, one older than that is read again,
+        so a secret rotated in the emulator is seen within `max_age_s`."""
+        if name in self._cache and (
+                max_age_s is None or self._clock() - self._read_at[name] < max_age_s):
             return self._cache[name]
         full = self._settings.secret_name(name)
         end = self._clock() + self._deadline
@@ -57,6 +62,7 @@ class SecretsClient:
                     "Value"
                 ]
                 self._cache[name] = value
+                self._read_at[name] = self._clock()
                 return value
             except SsmError as exc:
                 if exc.code not in _RETRYABLE_CODES:

@@ -16,11 +16,13 @@ from collections.abc import Awaitable, Callable
 
 from .broker import Envelope
 from .config import Settings
+from .gauges import OutboxBacklog
 from .health import AsyncCheck
 from .health_server import HealthServer
 from .logging import configure_logging, get_logger
 from .outbox import OutboxRelay
 from .resources import Resources
+from .tracing import setup_tracing, shutdown_tracing
 
 Handle = Callable[[Resources, Envelope], Awaitable[None]]
 Setup = Callable[[Resources], Awaitable[None]]
@@ -63,6 +65,9 @@ async def _main(queue: str | None, handle: Handle | None, setup: Setup | None,
         assert res.broker is not None and res.pool is not None
         if relay:
             tasks.append(asyncio.create_task(OutboxRelay(res.pool, res.broker.publish).run(stop)))
+        # outbox_unsent_rows / outbox_oldest_unsent_age_seconds of this service's database,
+        # whoever relays it (platform/gauges.py)
+        tasks.append(asyncio.create_task(OutboxBacklog(res.pool, settings.service).run(stop)))
         if queue and handle:
             broker = res.broker
 
@@ -88,4 +93,8 @@ def run_worker(*, queue: str | None, handle: Handle | None, setup: Setup | None 
     """Entry point of `python3 -m services.<name>.worker`."""
     settings = Settings.from_env()
     configure_logging(settings.service, settings.log_level)
-    asyncio.run(_main(queue, handle, setup, relay, max_attempts))
+    setup_tracing(settings.service)
+    try:
+        asyncio.run(_main(queue, handle, setup, relay, max_attempts))
+    finally:
+        shutdown_tracing()

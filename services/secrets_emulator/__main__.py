@@ -9,18 +9,19 @@ import time
 
 from services.platform.logging import configure_logging, get_logger
 
-from .seeding import parse_seed, seed_secrets
+from .seeding import read_seed_dir, seed_secrets
 from .server import make_emulator_server
 
 
 def main() -> int:
-    """Start the server, seed `SANDBOX_SECRETS_SEED` through it, serve until killed."""
+    """Start the server, seed the files of `SANDBOX_SECRETS_DIR` through it, serve until killed."""
     started = time.monotonic()
     configure_logging("secrets", os.environ.get("LOG_LEVEL", "INFO"))
     log = get_logger()
     try:
-        seed = parse_seed(os.environ.get("SANDBOX_SECRETS_SEED"))
-    except ValueError as exc:
+        seed = read_seed_dir(os.environ.get("SANDBOX_SECRETS_DIR", "/run/secrets"),
+                             os.environ.get("SECRETS_PREFIX", "/sandbox/dev"))
+    except (ValueError, OSError) as exc:
         log.error("secrets.seed_invalid", error=str(exc))
         return 2
     host = os.environ.get("SECRETS_EMULATOR_HOST", "0.0.0.0")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -12,24 +12,23 @@ from botocore.config import Config
 REGION = "us-east-1"
 
 
-def parse_seed(raw: str | None) -> dict[str, str]:
-    """Parse `SANDBOX_SECRETS_SEED`: a JSON object of string names to string values.
+def read_seed_dir(directory: str | Path, prefix: str) -> dict[str, str]:
+    """Every file under `directory` (the run's secret files, `/run/secrets`) as a secret
+    named `<prefix>/<relative path>`; dot-files and empty directories are skipped.
 
-    >>> parse_seed('{"/sandbox/dev/a": "x"}')
-    {'/sandbox/dev/a': 'x'}
-    >>> parse_seed("")
-    {}
+    >>> import tempfile; d = Path(tempfile.mkdtemp()); (d / "auth").mkdir()
+    >>> _ = (d / "auth" / "db_password").write_text("pw")
+    >>> read_seed_dir(d, "/sandbox/dev")
+    {'/sandbox/dev/auth/db_password': 'pw'}
     """
-    if not raw or not raw.strip():
-        return {}
-    doc = json.loads(raw)
-    if not isinstance(doc, dict):
-        raise ValueError("SANDBOX_SECRETS_SEED must be a JSON object {name: value}")  # noqa: TRY004
+    root = Path(directory)
+    if not root.is_dir():
+        raise ValueError(f"SANDBOX_SECRETS_DIR={root} is not a directory: mount the run's secrets there")
     seed: dict[str, str] = {}
-    for name, value in doc.items():
-        if not isinstance(value, str) or not name:
-            raise ValueError(f"SANDBOX_SECRETS_SEED entry {name!r} must map a name to a string")
-        seed[name] = value
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if path.is_file() and not any(part.startswith(".") for part in relative.parts):
+            seed[f"{prefix.rstrip('/')}/{relative.as_posix()}"] = path.read_text()
     return seed
 
 

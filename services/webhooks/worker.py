@@ -1,5 +1,6 @@
-"""webhooks worker: order.# events → deliveries for matching subscriptions → signed POSTs,
-through the egress proxy (``EGRESS_PROXY_URL``, the link ``webhooks-worker->egress``)."""
+"""webhooks worker: order.# events → deliveries for matching subscriptions → POSTs signed
+with each subscription's own secret (Standard Webhooks), through the egress proxy
+(``EGRESS_PROXY_URL``, the link ``webhooks-worker->egress``)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,7 @@ QUEUE = "webhooks"
 
 async def setup(res: Resources) -> None:
     proxy_url = egress_proxy_url()
-    dispatcher = Dispatcher(res.pool, res.secrets.get("webhooks/signing_secret"),
-                            proxy_url=proxy_url)
+    dispatcher = Dispatcher(res.pool, proxy_url=proxy_url)
     dispatcher.start()
     log.info("webhook.dispatcher_started", egress_proxy=proxy_url or "none (direct)")
     res.extra["dispatcher"] = dispatcher

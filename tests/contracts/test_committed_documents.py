@@ -14,7 +14,8 @@ def generated():
 
 
 def test_every_document_of_the_task_is_registered():
-    assert NAMES == ["auth", "catalog", "events", "monolith", "payments", "public", "webhooks"]
+    assert NAMES == ["auth", "catalog", "events", "monolith", "payments", "provider", "public",
+                     "webhooks"]
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -11,7 +11,8 @@ from services.platform.broker import make_envelope
 from services.platform.events import Envelope, EventPayload
 
 TYPES = ["auth.client_enrolled", "auth.token_issued", "order.created", "order.paid",
-         "payment.failed", "payment.succeeded", "stock.rejected", "stock.reserved"]
+         "payment.failed", "payment.succeeded", "provider.charge.declined",
+         "provider.charge.succeeded", "stock.rejected", "stock.reserved"]
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +24,7 @@ def test_every_event_type_has_a_message_a_channel_and_a_publisher(doc):
     assert sorted(doc["components"]["messages"]) == TYPES
     publishers = {t: m["x-publisher"] for t, m in doc["components"]["messages"].items()}
     assert publishers["order.created"] == "monolith" and publishers["stock.reserved"] == "catalog"
+    assert publishers["provider.charge.succeeded"] == "webhooks"
     assert publishers["payment.failed"] == "payments" and publishers["auth.token_issued"] == "auth"
     exchange = doc["channels"]["order.paid"]["bindings"]["amqp"]
     assert exchange["is"] == "routingKey" and exchange["exchange"]["name"] == "events"
@@ -65,14 +67,14 @@ def test_a_second_model_for_one_event_type_is_refused():
 
 
 def test_publishers_write_the_models_data_to_the_outbox():
-    from services.payments.provider import SimulatedProvider
+    from services.payments.provider import ChargeResult
     from services.payments.worker import charge_effect
     from services.platform.fakes import FakeAsyncPool
 
     pool = FakeAsyncPool([("INSERT INTO payments", [{"id": "p"}])])
     envelope = {"id": "m1", "type": "stock.reserved", "trace_id": "a" * 32,
                 "data": {"order_id": "o1", "total_cents": 10**9, "customer_id": "u1"}}
-    asyncio.run(charge_effect(pool.conn, envelope, SimulatedProvider(limit_cents=100)))
+    asyncio.run(charge_effect(pool.conn, envelope, ChargeResult(False, "ch_1", "declined")))
     [(_, params)] = pool.conn.sql_matching("INSERT INTO outbox")
     assert params[1] == "payment.failed"
     assert set(params[2].obj["data"]) == {"order_id", "payment_id", "amount_cents", "reason"}

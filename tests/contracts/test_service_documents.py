@@ -26,7 +26,8 @@ def test_service_documents_include_health_and_internal_routes_but_not_metrics(do
 def test_identity_headers_are_gateway_set_parameters_and_401_without_them(docs):
     create = op(docs, "catalog", "post", "/v1/products")
     headers = {p["name"]: p for p in create["parameters"] if p["in"] == "header"}
-    assert set(headers) == {"X-User-Id", "X-Client-Id", "X-User-Roles"}
+    assert set(headers) == {"X-User-Id", "X-Client-Id", "X-User-Roles", "X-User-Permissions",
+                            "X-Identity-Proof"}
     assert headers["X-User-Id"]["required"] is True
     assert "gateway" in headers["X-User-Id"]["description"]
     assert {"401", "403", "409", "422", "503", "504"} <= set(create["responses"])
@@ -59,5 +60,6 @@ def test_monolith_request_schema_is_the_model_that_validates_it(docs):
 
 def test_verify_documents_the_identity_headers_it_answers(docs):
     answer = op(docs, "auth", "get", "/internal/verify")["responses"]["200"]
-    assert set(answer["headers"]) == {"X-User-Id", "X-Client-Id", "X-User-Roles"}
+    assert set(answer["headers"]) == {"X-User-Id", "X-Client-Id", "X-User-Roles",
+                                      "X-User-Permissions", "X-Identity-Proof"}
     assert "content" not in answer

@@ -23,7 +23,7 @@ from services.webhooks import delivery, store
 from services.webhooks.signing import canonical_body, verify
 from services.webhooks.worker import QUEUE
 
-SECRET = "a test signing secret"
+SECRET = "whsec_" + "dGVzdA" * 7 + "dA=="
 DELIVERY_ID = "2f9c1e4a-6b3d-4f8e-9a1c-5d7e0b2c4a6f"
 
 
@@ -101,19 +101,21 @@ def test_the_headers_documented_are_the_headers_the_worker_sends(doc):
 def test_the_documented_signature_is_the_one_a_subscriber_verifies(doc):
     envelope = next(iter(routed_envelopes().values()))
     body, headers = sent(envelope)
-    assert body == canonical_body(envelope) and verify(body, SECRET, headers["X-Sandbox-Signature"])
+    assert body == canonical_body(envelope) and verify(body, headers, SECRET)
     [param] = [p for p in doc["webhooks"][envelope["type"]]["post"]["parameters"]
-               if p["name"] == "X-Sandbox-Signature"]
-    jsonschema.validate(headers["X-Sandbox-Signature"], param["schema"])
+               if p["name"] == "webhook-signature"]
+    jsonschema.validate(headers["webhook-signature"], param["schema"])
+    _, overlap = delivery.build_request(DELIVERY_ID, envelope, [SECRET, SECRET])
+    jsonschema.validate(overlap["webhook-signature"], param["schema"])  # two, space-separated
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate("sha1=" + "0" * 40, param["schema"])
+        jsonschema.validate("sha256=" + "0" * 64, param["schema"])
 
 
 def test_a_header_the_worker_sends_without_a_description_stops_the_build(monkeypatch):
     real = delivery.build_request
 
-    def with_timestamp(delivery_id, event, secret):
-        body, headers = real(delivery_id, event, secret)
+    def with_timestamp(delivery_id, event, secret, timestamp=None):
+        body, headers = real(delivery_id, event, secret, timestamp)
         return body, {**headers, "X-Sandbox-Timestamp": "1767225600"}
 
     monkeypatch.setattr(delivery, "build_request", with_timestamp)
@@ -124,12 +126,12 @@ def test_a_header_the_worker_sends_without_a_description_stops_the_build(monkeyp
 def test_a_header_described_but_no_longer_sent_stops_the_build(monkeypatch):
     real = delivery.build_request
 
-    def unsigned(delivery_id, event, secret):
-        body, headers = real(delivery_id, event, secret)
-        return body, {k: v for k, v in headers.items() if k != "X-Sandbox-Signature"}
+    def unsigned(delivery_id, event, secret, timestamp=None):
+        body, headers = real(delivery_id, event, secret, timestamp)
+        return body, {k: v for k, v in headers.items() if k != "webhook-signature"}
 
     monkeypatch.setattr(delivery, "build_request", unsigned)
-    with pytest.raises(ValueError, match="X-Sandbox-Signature"):
+    with pytest.raises(ValueError, match="webhook-signature"):
         contracts.generate("webhooks")
 
 
@@ -149,25 +151,28 @@ def test_the_answers_documented_as_delivered_are_those_the_worker_counts_as_deli
 
     for hook in doc["webhooks"].values():
         responses = hook["post"]["responses"]
-        assert set(responses) == {"2XX", "default"}  # 410 is retried like a 5xx: no "gone"
+        assert set(responses) == {"2XX", "410", "default"}  # 410: the subscription disabled
         for status in (200, 202, 204, 299, 301, 304, 400, 404, 410, 429, 500, 503, 599):
             delivered = asyncio.run(outcome(status))
-            assert (_documented(responses, status) != "default") == delivered, status
+            documented = _documented(responses, status)
+            assert (documented not in ("default", "410")) == delivered, status
         retried = responses["default"]["description"]
-        assert f"failed after {delivery.MAX_ATTEMPTS} attempts" in retried
+        assert f"dead (the dead-letter state, `GET /v1/webhooks/deliveries?status=dead`) after " \
+            f"{delivery.MAX_ATTEMPTS} attempts" in retried
+        assert "410" in responses and "disabled" in responses["410"]["description"]
         assert f"{delivery.TIMEOUT_S:g} s" in retried
 
 
 def test_a_worker_that_treats_another_answer_as_delivered_changes_the_section(monkeypatch):
     real = delivery.attempt
 
-    async def gone_is_final(client, url, body, headers, guard=None):
+    async def accepted_is_final(client, url, body, headers, guard=None):
         ok, code, error = await real(client, url, body, headers, guard)
-        return (True, code, None) if code == 410 else (ok, code, error)
+        return (True, code, None) if code == 409 else (ok, code, error)
 
-    monkeypatch.setattr(delivery, "attempt", gone_is_final)
+    monkeypatch.setattr(delivery, "attempt", accepted_is_final)
     responses = contracts.generate("webhooks")["webhooks"]["order.paid"]["post"]["responses"]
-    assert set(responses) == {"2XX", "410", "default"}
+    assert set(responses) == {"2XX", "409", "410", "default"}
 
 
 def test_adding_the_section_is_not_breaking_and_removing_a_header_or_a_field_is(doc):
@@ -177,9 +182,9 @@ def test_adding_the_section_is_not_breaking_and_removing_a_header_or_a_field_is(
         f"webhooks webhook {t} POST: webhook removed" for t in sorted(doc["webhooks"])]
     changed = copy.deepcopy(doc)
     op = changed["webhooks"]["order.paid"]["post"]
-    op["parameters"] = [p for p in op["parameters"] if p["name"] != "X-Sandbox-Signature"]
+    op["parameters"] = [p for p in op["parameters"] if p["name"] != "webhook-signature"]
     del changed["components"]["schemas"]["OrderPaid"]["properties"]["total_cents"]
     breaking = [str(c) for c in contracts.diff_openapi(doc, changed, "webhooks") if c.breaking]
-    assert "webhooks webhook order.paid POST: header 'X-Sandbox-Signature' no longer sent" \
+    assert "webhooks webhook order.paid POST: header 'webhook-signature' no longer sent" \
         in breaking
     assert any("total_cents" in c and "order.paid" in c for c in breaking)

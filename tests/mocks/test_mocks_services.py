@@ -71,7 +71,11 @@ def test_a_subscription_made_on_the_webhooks_mock_is_listed_for_its_owner_only()
                       json={"url": "https://shop.example/hooks", "events": ["order.paid"]})
         assert made.status_code == 201, made.text
         listed = c.get("/v1/webhooks/subscriptions", headers=CALLER).json()["items"]
-        assert listed == [made.json()]
+        secret = made.json().pop("secret")
+        assert secret.startswith("whsec_")  # answered once, by the creation
+        assert listed == [{k: v for k, v in made.json().items() if k != "secret"}]
+        read = c.get(f"/v1/webhooks/subscriptions/{made.json()['id']}", headers=CALLER).json()
+        assert read["id"] == made.json()["id"] and "secret" not in read
         other = {**CALLER, "X-User-Id": "someone-else"}
         assert c.get("/v1/webhooks/subscriptions", headers=other).json()["items"] == []
 

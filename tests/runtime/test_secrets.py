@@ -1,13 +1,14 @@
 """Per-run secrets and the SSH key pair."""
 
-import json
 import stat
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 
 from sandbox.errors import TopologyError
-from sandbox.runtime.secrets import generate_secrets, secret_variables, write_ssh_key_pair
+from sandbox.runtime.secret_files import remove_run_secrets, secrets_root, write_service_secrets
+from sandbox.runtime.secrets import generate_secrets, write_ssh_key_pair
 
 
 def test_each_kind_has_its_shape():
@@ -27,14 +28,25 @@ def test_unknown_kind_is_a_topology_error():
         generate_secrets({"x": "pin"})
 
 
-def test_variables_follow_the_documented_names():
-    variables = secret_variables({"auth/db_password": "p", "webhooks/signing-secret": "s"}, "test")
-    assert variables["SECRET_AUTH_DB_PASSWORD"] == "p"
-    assert variables["SECRET_WEBHOOKS_SIGNING_SECRET"] == "s"
-    assert json.loads(variables["SANDBOX_SECRETS_JSON"]) == {
-        "/sandbox/test/auth/db_password": "p",
-        "/sandbox/test/webhooks/signing-secret": "s",
-    }
+def test_secret_files_are_one_per_name_under_a_private_root(tmp_path):
+    root = tmp_path / "shm"
+    dirs = write_service_secrets("r1", {"postgres": ("postgres/password", "auth/db_password"),
+                                        "cache": ()}, {"postgres/password": "p1",
+                                                       "auth/db_password": "p2"}, root)
+    assert set(dirs) == {"postgres"}
+    assert (dirs["postgres"] / "postgres/password").read_text() == "p1"
+    assert (dirs["postgres"] / "auth/db_password").read_text() == "p2"
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700
+    assert stat.S_IMODE((dirs["postgres"] / "postgres/password").stat().st_mode) == 0o444
+    remove_run_secrets("r1", root)
+    assert not (root / "r1").exists()
+
+
+def test_secret_files_live_on_tmpfs_by_default(monkeypatch):
+    monkeypatch.delenv("SANDBOX_SECRETS_DIR", raising=False)
+    assert str(secrets_root()).startswith("/dev/shm/") or not Path("/dev/shm").is_dir()
+    monkeypatch.setenv("SANDBOX_SECRETS_DIR", "/elsewhere")
+    assert secrets_root() == Path("/elsewhere")
 
 
 def test_ssh_key_pair_is_private(tmp_path):

@@ -2,6 +2,8 @@
 # Renders /etc/sandbox/nginx/gateway.conf.template (only ${PRIVATE_SUBNET} and the
 # ${<SERVICE>_UPSTREAM} addresses are replaced) and runs nginx in the foreground with
 # /etc/sandbox/nginx/nginx.conf. An upstream left unset is the service itself (no proxy).
+# Beside nginx: Debian's NGINX exporter, which reads the stub_status of the template's
+# metrics server (port 9113; that server also serves the exporter's /metrics).
 set -eu
 if [ "${1:-nginx}" != nginx ]; then exec "$@"; fi
 [ "$#" -gt 0 ] && shift
@@ -14,6 +16,10 @@ if [ -f "$dir/gateway.conf.template" ]; then
   : "${PRIVATE_SUBNET:?PRIVATE_SUBNET must be set (the private network's CIDR)}"
   envsubst '${PRIVATE_SUBNET} ${AUTH_UPSTREAM} ${MONOLITH_UPSTREAM} ${CATALOG_UPSTREAM} ${PAYMENTS_UPSTREAM} ${WEBHOOKS_UPSTREAM}' \
     < "$dir/gateway.conf.template" > "$dir/gateway.conf"
+  . /usr/local/lib/sandbox/exporter.sh  # start_exporter USER CMD... (compose/images/exporter.sh)
+  start_exporter prometheus /usr/bin/prometheus-nginx-exporter \
+    -nginx.scrape-uri http://127.0.0.1:9113/stub_status -web.listen-address 127.0.0.1:9114 \
+    -nginx.retries 30 -nginx.retry-interval 1s
 fi
 if [ -f "$dir/nginx.conf" ]; then
   exec nginx -c "$dir/nginx.conf" "$@"

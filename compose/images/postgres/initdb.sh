@@ -36,8 +36,10 @@ log_timezone = 'UTC'
 timezone = 'UTC'
 CONF
 cat > "$PGDATA/pg_hba.conf" <<'HBA'
-# local socket: trust for postgres only (health checks, admin); everyone else by password
+# local socket: trust for postgres only (health checks, admin); the exporter's role by the
+# OS user's name (peer); everyone else by password
 local   all   postgres                 trust
+local   all   prometheus               peer
 local   all   all                      scram-sha-256
 host    all   all       0.0.0.0/0      scram-sha-256
 host    all   all       ::/0           scram-sha-256
@@ -45,6 +47,8 @@ HBA
 
 as_pg pg_ctl -D "$PGDATA" -o "-c listen_addresses=''" -w -s start
 psql_pg() { as_pg psql -X -q -v ON_ERROR_STOP=1 -h /var/run/postgresql -U postgres "$@"; }
+# the exporter's role (entrypoint.sh): reads statistics, owns nothing, no password
+psql_pg -d postgres -c "CREATE ROLE prometheus LOGIN IN ROLE pg_monitor"
 for role in $ROLES; do
   psql_pg -d postgres -c "CREATE ROLE \"$role\" LOGIN"
   for env in $ENVS; do

@@ -6,6 +6,8 @@
 # /etc/rabbitmq/definitions.json here, into a copy under /run/rabbitmq.
 set -euo pipefail
 case "${1:-rabbitmq-server}" in *rabbitmq-server) ;; *) exec "$@" ;; esac
+. /usr/local/lib/sandbox/file-env.sh  # file_env VAR: VAR from VAR_FILE (compose/images/file-env.sh)
+file_env RABBITMQ_DEFAULT_PASS
 user=${RABBITMQ_DEFAULT_USER:-guest}
 pass=${RABBITMQ_DEFAULT_PASS:-guest}
 vhost=${RABBITMQ_DEFAULT_VHOST:-/}
@@ -33,6 +35,9 @@ cat > "$run/rabbitmq.conf" <<CONF
 loopback_users = none
 listeners.tcp.default = 5672
 management.tcp.port = 15672
+# rabbitmq_prometheus: /metrics (aggregated) and /metrics/per-object (by queue), no auth,
+# on the private network only (docs/metrics-and-alerts.md)
+prometheus.tcp.port = 15692
 load_definitions = $run/definitions.json
 log.console = true
 log.console.level = info
@@ -43,4 +48,5 @@ chmod 0600 "$run/rabbitmq.conf" "$run/definitions.json"
 # Erlang schedulers busy-wait by default: on a small shared machine that spin takes CPU
 # from every other container starting beside the broker.
 export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="${RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS:-+sbwt none +sbwtdcpu none +sbwtdio none}"
+unset RABBITMQ_DEFAULT_PASS
 exec setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups -- "$@"

@@ -34,7 +34,7 @@ class BrokerTap:
         self.queue = f"sandbox.contracts.live.{uuid.uuid4().hex[:12]}"
 
     def _api(self, method: str, path: str, body: Any = None) -> Any:
-        command = (f'curl -sS -f -m 10 -u "sandbox:$RABBITMQ_DEFAULT_PASS" -X {method} '
+        command = (f'curl -sS -f -m 10 -u "sandbox:$(cat /run/secrets/broker/password)" -X {method} '
                    f"-H 'content-type: application/json' "
                    + (f"--data-binary {shlex.quote(json.dumps(body))} " if body is not None
                       else "")

@@ -9,18 +9,21 @@ import pytest
 from services.egress.answers import answer
 from services.platform.fakes import FakeAsyncPool
 from services.webhooks.delivery import Dispatcher, attempt, egress_proxy_url
-from services.webhooks.signing import verify
+from services.webhooks.signing import new_secret, verify
 from tests.services.egress.egress_servers import Destination, Names, guard_for, run, running_proxy
 
 pytestmark = pytest.mark.timeout(30)
+SECRET = new_secret()
 EVENT = {"id": "11111111-1111-1111-1111-111111111111", "type": "order.paid",
          "occurred_at": "2026-01-01T00:00:00+00:00", "trace_id": "a" * 32,
          "data": {"order_id": "o1", "customer_id": "u1", "total_cents": 10, "payment_id": "p"}}
 
 
 def due(url: str) -> FakeAsyncPool:
-    row = {"id": "d1", "event_type": "order.paid", "url": url, "body": EVENT, "attempts": 0}
-    return FakeAsyncPool([("UPDATE deliveries SET next_attempt_at", [row])])
+    row = {"id": "d1", "subscription_id": "s1", "event_type": "order.paid", "url": url,
+           "body": EVENT, "attempts": 0, "subscription_status": "active", "secret": SECRET,
+           "previous_secret": None}
+    return FakeAsyncPool([("UPDATE deliveries d SET next_attempt_at", [row])])
 
 
 def recorded(pool: FakeAsyncPool) -> tuple:
@@ -35,7 +38,7 @@ def deliver(url_of, names: Names):
         async with Destination(status=204, body=b"") as dest, \
                 running_proxy(guard_for(names)) as proxy:
             pool = due(url_of(dest.port))
-            dispatcher = Dispatcher(pool, "s3cret", proxy_url=f"http://127.0.0.1:{proxy.port}")
+            dispatcher = Dispatcher(pool, proxy_url=f"http://127.0.0.1:{proxy.port}")
             assert await dispatcher.deliver_due() == 1
             await dispatcher.aclose()
             return pool, dest.received
@@ -48,7 +51,9 @@ def test_a_delivery_goes_through_the_proxy_signed_and_is_recorded_delivered():
     pool, [received] = deliver(lambda port: f"http://sub.test:{port}/hooks/orders", names)
     assert recorded(pool) == ("delivered", 204, None)
     assert received.request_line == "POST /hooks/orders HTTP/1.1"
-    assert verify(received.body, "s3cret", received.header("x-sandbox-signature"))
+    headers = {k: received.header(k) or "" for k in
+               ("webhook-id", "webhook-timestamp", "webhook-signature")}
+    assert verify(received.body, headers, SECRET) and headers["webhook-id"] == "d1"
     assert names.lookups == ["sub.test"]  # the proxy resolved it; the worker did not
 
 
@@ -58,7 +63,8 @@ def test_a_delivery_the_proxy_refuses_is_recorded_with_its_reason_and_retried():
     status, code, error = recorded(pool)
     assert (status, code, received) == ("pending", None, [])
     assert error.startswith("destination refused: inside.test:")
-    assert "10.99.0.7 is in a private network" in error
+    assert "inside.test resolves to an address of the sandbox" in error
+    assert "10.99.0.7" not in error  # never where it points
 
 
 def test_a_proxy_answer_is_told_apart_from_the_subscribers_own_status():
@@ -90,6 +96,6 @@ def test_the_proxy_address_comes_from_the_environment_and_a_bad_one_says_how_to_
 
 
 def test_with_a_proxy_the_worker_does_not_resolve_names_itself(monkeypatch):
-    monkeypatch.setenv("PRIVATE_SUBNET", "10.99.0.0/16")
-    assert Dispatcher(None, "s", httpx.AsyncClient(), proxy_url="http://p:1")._guard is None
-    assert Dispatcher(None, "s", httpx.AsyncClient())._guard is not None
+    monkeypatch.setenv("SANDBOX_SUBNETS", "10.99.0.0/16")
+    assert Dispatcher(None, httpx.AsyncClient(), proxy_url="http://p:1")._guard is None
+    assert Dispatcher(None, httpx.AsyncClient())._guard is not None

@@ -19,7 +19,7 @@ def catalog_transport(request: httpx.Request) -> httpx.Response:
     if sku == "SLOW":
         raise httpx.ReadTimeout("slow", request=request)
     if sku in PRODUCTS:
-        assert request.headers["X-Trace-Id"]
+        assert request.headers["traceparent"].startswith("00-")  # the order's trace goes on
         return httpx.Response(200, json=PRODUCTS[sku])
     return httpx.Response(404, json={"status": 404})
 

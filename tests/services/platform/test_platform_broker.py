@@ -40,6 +40,7 @@ class FakeMessage:
         self.content_type = "application/json"
         self.message_id = "m1"
         self.type = "order.created"
+        self.redelivered = False
         self.outcome = None
 
     async def ack(self):
@@ -161,3 +162,30 @@ def test_psycopg_and_pool_failures_are_outages_and_bugs_are_not():
     assert broker_mod.is_transient(psycopg_pool.PoolTimeout("no connection in 5 s"))
     assert not broker_mod.is_transient(KeyError("order_id"))
     assert not broker_mod.is_transient(psycopg.errors.UniqueViolation("dup"))
+
+
+PARENT = "00-" + "a" * 32 + "-" + "b" * 16 + "-01"
+
+
+def test_each_handling_is_a_consumer_span_child_of_the_publish(spans):
+    async def handler(env):
+        pass
+
+    run_handle({"traceparent": PARENT}, handler)
+    [span] = spans.all()
+    assert span.name == "catalog process" and span.kind.name == "CONSUMER"
+    assert span.parent.span_id == int("b" * 16, 16) and span.context.trace_id == int("a" * 32, 16)
+    assert span.attributes["sandbox.attempt"] == 1
+
+
+def test_a_retry_keeps_the_publishers_traceparent_and_the_failure_is_an_error(monkeypatch, spans):
+    monkeypatch.setattr(broker_mod, "retry_delay", lambda attempt: 0)
+
+    async def handler(env):
+        raise RuntimeError("boom")
+
+    _msg, channel = run_handle({"traceparent": PARENT}, handler)
+    [(_key, retry)] = channel.default_exchange.published
+    assert retry.headers["traceparent"] == PARENT
+    [span] = spans.all()
+    assert span.status.status_code.name == "ERROR" and span.attributes["sandbox.next"] == "retry"

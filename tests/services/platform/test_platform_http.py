@@ -16,10 +16,12 @@ from services.platform.problem import (
     install_fastapi_handlers,
     install_flask_handlers,
 )
+from services.platform.server_spans import trace_fastapi
+from services.platform.tracing import FASTAPI_TELEMETRY
 
 
 def fastapi_app():
-    app = FastAPI()
+    app = FastAPI(telemetry=FASTAPI_TELEMETRY)  # as create_app makes it
     install_fastapi_handlers(app)
     instrument_fastapi(app, "test")
 
@@ -39,6 +41,7 @@ def fastapi_app():
     async def me(identity: IdentityDep):
         return {"user": identity.user_id, "roles": sorted(identity.roles)}
 
+    trace_fastapi(app)
     return app
 
 
@@ -73,7 +76,8 @@ def test_require_role_is_403():
 
 def test_metrics_count_requests_by_route_template_and_echo_trace():
     client = TestClient(fastapi_app(), raise_server_exceptions=False)
-    r = client.get("/me", headers={"X-User-Id": "u1", "X-Trace-Id": "a" * 32})
+    parent = "00-" + "a" * 32 + "-" + "b" * 16 + "-01"
+    r = client.get("/me", headers={"X-User-Id": "u1", "traceparent": parent})
     assert r.headers["X-Trace-Id"] == "a" * 32
     client.get("/boom")
     text = client.get("/metrics").text
@@ -180,3 +184,28 @@ def test_a_flask_405_keeps_its_allow_header():
     r = app.test_client().put("/things")
     assert r.status_code == 405 and r.mimetype == "application/problem+json"
     assert "GET" in r.headers["Allow"]
+
+
+def test_a_request_is_a_server_span_child_of_the_callers_traceparent(spans):
+    client = TestClient(fastapi_app(), raise_server_exceptions=False)
+    parent = "00-" + "c" * 32 + "-" + "d" * 16 + "-01"
+    client.get("/me", headers={"X-User-Id": "u1", "traceparent": parent})
+    client.get("/health/live")  # probes make no trace
+    [server] = [s for s in spans.all() if s.kind.name == "SERVER"]
+    assert server.name == "GET /me" and server.parent.span_id == int("d" * 16, 16)
+    assert server.context.trace_id == int("c" * 32, 16)
+    assert server.attributes["http.route"] == "/me"
+    assert server.attributes["http.response.status_code"] == 200
+    assert server.status.status_code.name == "UNSET"
+
+
+def test_a_failed_request_is_an_error_span(spans):
+    client = TestClient(fastapi_app(), raise_server_exceptions=False)
+    parent = "00-" + "e" * 32 + "-" + "f" * 16 + "-01"
+    r = client.get("/boom", headers={"traceparent": parent})
+    assert r.status_code == 500
+    [server] = [s for s in spans.all() if s.kind.name == "SERVER"]
+    assert server.name == "GET /boom" and server.status.status_code.name == "ERROR"
+    assert server.attributes["http.response.status_code"] == 500
+    assert client.get("/down").status_code == 503
+    assert [s.status.status_code.name for s in spans.all() if s.name == "GET /down"] == ["ERROR"]

@@ -67,3 +67,15 @@ def test_access_denied_is_not_retried():
     with pytest.raises(SecretsUnavailable, match="AccessDenied"):
         SecretsClient(Settings(service="x"), ssm=ssm).get("a")
     assert len(ssm.calls) == 1
+
+
+def test_a_value_older_than_max_age_is_read_again_so_a_rotation_is_seen():
+    clock = Clock()
+    ssm = FakeSSM(["old", "new"])
+    client = SecretsClient(Settings(service="x"), ssm=ssm, clock=clock, pause=clock.pause)
+    assert client.get("k", max_age_s=5) == "old"
+    clock.now = 4.9
+    assert client.get("k", max_age_s=5) == "old" and len(ssm.calls) == 1
+    clock.now = 5.0
+    assert client.get("k", max_age_s=5) == "new" and len(ssm.calls) == 2
+    assert client.get("k") == "new"  # without max_age the kept value is used

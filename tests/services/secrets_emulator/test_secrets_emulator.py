@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from services.secrets_emulator.seeding import make_client, parse_seed, seed_secrets
+from services.secrets_emulator.seeding import make_client, read_seed_dir, seed_secrets
 from services.secrets_emulator.server import ReadinessCheck, make_emulator_server
 
 SEED = {"/sandbox/test/auth/admin_api_key": "k" * 64,
@@ -66,9 +66,13 @@ def test_readiness_fails_when_a_seeded_value_is_gone(emulator: tuple[str, Readin
     assert not ok and "round trip failed" in detail
 
 
-def test_parse_seed() -> None:
-    assert parse_seed('{"/a": "1"}') == {"/a": "1"}
-    assert parse_seed(None) == {} and parse_seed("  ") == {}
-    for bad in ('["x"]', '{"/a": 1}', "{not json"):
-        with pytest.raises(ValueError):
-            parse_seed(bad)
+def test_the_seed_is_every_file_of_the_secrets_directory(tmp_path) -> None:
+    (tmp_path / "auth").mkdir()
+    (tmp_path / "auth" / "db_password").write_text("p1")
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "password").write_text("p2\n")
+    (tmp_path / ".hidden").write_text("not a secret")
+    assert read_seed_dir(tmp_path, "/sandbox/test/") == {
+        "/sandbox/test/auth/db_password": "p1", "/sandbox/test/cache/password": "p2\n"}
+    with pytest.raises(ValueError, match="not a directory"):
+        read_seed_dir(tmp_path / "missing", "/sandbox/test")
