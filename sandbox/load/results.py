@@ -124,9 +124,11 @@ class LoadResult:
 
     def summary(self, scenario: str = "", faults: Sequence[Any] = (),
                 slos: Sequence[Mapping[str, Any]] = (),
-                knee: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                knee: Mapping[str, Any] | None = None,
+                notes: Sequence[str] = ()) -> dict[str, Any]:
         """The ``sandbox.load/1`` dict of docs/load-summary.md. ``faults`` are mappings or
-        objects with ``name``, ``start_s`` and ``end_s``; ``slos`` the judge's verdicts."""
+        objects with ``name``, ``start_s`` and ``end_s``; ``slos`` the judge's verdicts;
+        ``notes`` lines worth knowing that are not failures."""
         lateness = percentiles_ms(self.recorder.lateness, [50, 99, 100])
         return {
             "schema": SCHEMA,
@@ -139,6 +141,7 @@ class LoadResult:
             "errors": self._errors(),
             "faults": [_fault(fault) for fault in faults],
             "slos": [dict(slo) for slo in slos],
+            "notes": [str(note) for note in notes],
             "knee": dict(knee) if knee is not None else None,
             "overhead": {
                 "processes": self.overhead.processes,

@@ -44,6 +44,7 @@ class LatencyOutcome:
     faults: list[FaultWindow]
     knee: dict[str, Any] | None = None
     problems: list[str] = field(default_factory=list)  # steps or rollback that went wrong
+    notes: list[str] = field(default_factory=list)  # worth knowing, not failures
     summary: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -66,21 +67,51 @@ class LatencyOutcome:
         return format_table(self.summary)
 
 
-class _Steps(threading.Thread):
-    """The scenario's steps on the load's clock; each fault's window in wall-clock time."""
+SLOW_FAULT_CALL_S = 1.0  # a fault's apply or removal slower than this is said in the outcome
 
-    def __init__(self, steps: tuple[Step, ...], ledger: FaultLedger) -> None:
+
+class _Steps(threading.Thread):
+    """The scenario's steps on the load's clock, and each fault's window on that clock.
+
+    The load's clock is monotonic (a step of the wall clock during a run moves nothing).
+    A window is the widest the fault can have been in effect: from just before its apply
+    was sent until its removal returned, so that "outside the faults" never holds a
+    moment of a fault. An apply or a removal slower than ``SLOW_FAULT_CALL_S`` is said.
+    """
+
+    def __init__(self, steps: tuple[Step, ...], ledger: FaultLedger,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(name="latency-steps", daemon=True)
-        self.steps, self.ledger = steps, ledger
+        self.steps, self.ledger, self.clock = steps, ledger, clock
         self.begin = threading.Event()  # the load has started (its first progress)
-        self.late_s = 0.0  # how far into the load that first progress came
+        self.origin: float | None = None  # the load's t0 on ``clock``
         self.stop = threading.Event()   # the load has ended: the waits end too
-        self.open: dict[str, tuple[str, float]] = {}  # fault id -> (name, applied at)
-        self.windows: list[tuple[str, float, float | None]] = []
+        self.open: dict[str, tuple[str, float]] = {}  # fault id -> (name, applied from)
+        self.windows: list[tuple[str, float, float | None]] = []  # seconds into the load
         self.problems: list[str] = []
+        self.notes: list[str] = []
+
+    def started(self, elapsed_s: float) -> None:
+        """The load's first progress: it is ``elapsed_s`` into its run."""
+        if self.origin is None:
+            self.origin = self.clock() - elapsed_s
+        self.begin.set()
+
+    def now(self) -> float:
+        """Seconds into the load (0 before it began)."""
+        return 0.0 if self.origin is None else self.clock() - self.origin
+
+    def _timed(self, what: str, call: Callable[[], Any]) -> Any:
+        before = self.clock()
+        try:
+            return call()
+        finally:
+            took = self.clock() - before
+            if took > SLOW_FAULT_CALL_S:
+                self.notes.append(f"{what} took {took:.1f} s (the window covers all of it)")
 
     def close(self, ids: list[str] | None = None) -> None:
-        now = time.time()
+        now = self.now()
         for fault_id in list(self.open) if ids is None else ids:
             if fault_id in self.open:
                 name, start = self.open.pop(fault_id)
@@ -91,25 +122,27 @@ class _Steps(threading.Thread):
         if isinstance(step, WaitStep):
             wait(step.seconds)
         elif isinstance(step, FaultStep):
-            fault_id = self.ledger.apply(step.spec)
-            self.open[fault_id] = (step.describe().removeprefix("fault: "), time.time())
+            start = self.now()
+            fault_id = self._timed(step.describe(), lambda: self.ledger.apply(step.spec))
+            self.open[fault_id] = (step.describe().removeprefix("fault: "), start)
         elif isinstance(step, RemoveStep):
-            self.close(self.ledger.remove(step.target))
+            self.close(self._timed(step.describe(), lambda: self.ledger.remove(step.target)))
         else:
             assert isinstance(step, ClearStep)
+            problems = self._timed(step.describe(), self.ledger.undo_all)
             self.close()
-            return self.ledger.undo_all()
+            return problems
         return []
 
     def run(self) -> None:
         self.begin.wait()
-        behind = self.late_s  # taken off the first waits: the clock is the load's
 
-        def wait(seconds: float) -> None:
-            nonlocal behind
-            left, behind = max(0.0, seconds - behind), max(0.0, behind - seconds)
-            self.stop.wait(left)
+        def wait(seconds: float) -> None:  # until ``seconds`` more of the load's script
+            nonlocal due
+            due += seconds
+            self.stop.wait(max(0.0, due - self.now()))
 
+        due = 0.0  # where the script is on the load's clock
         for step in self.steps:
             if self.stop.is_set():
                 return
@@ -147,8 +180,7 @@ class LatencyRunner:
 
         def on_progress(snapshot: LoadProgress) -> None:
             if not steps.begin.is_set():
-                steps.late_s = snapshot.elapsed_s
-                steps.begin.set()
+                steps.started(snapshot.elapsed_s)
             if self.progress is not None:
                 self.progress(snapshot)
 
@@ -162,7 +194,7 @@ class LatencyRunner:
             steps.begin.set()
             steps.join(timeout=60)
             problems = list(steps.problems) + self.rollback(steps)
-        return self.judge(result, steps.windows, problems)
+        return self.judge(result, steps.windows, problems, steps.notes)
 
     def rollback(self, steps: _Steps) -> list[str]:
         problems: list[str] = []
@@ -174,20 +206,21 @@ class LatencyRunner:
                     problems.append(f"rollback at line {step.line} ({step.describe()}): "
                                     f"{error_text(exc)}")
         finally:
-            steps.close()
             problems += [f"rollback: {p}" for p in self.ledger.undo_all()]
+            steps.close()
         return problems
 
     def judge(self, result: LoadResult, windows: list[tuple[str, float, float | None]],
-              problems: list[str]) -> LatencyOutcome:
-        t0 = result.started_at.timestamp()
+              problems: list[str], notes: list[str] | None = None) -> LatencyOutcome:
+        """The verdicts; ``windows`` are (name, start, end) in seconds into the load."""
         end = result.duration_s
-        faults = [FaultWindow(name, max(0.0, start - t0),
-                              None if stop is None or stop - t0 >= end else stop - t0)
-                  for name, start, stop in windows if start - t0 < end]
+        faults = [FaultWindow(name, max(0.0, start),
+                              None if stop is None or stop >= end else stop)
+                  for name, start, stop in windows if start < end]
         verdicts = judge(result, self.scenario.slos, faults)
         knee = find_knee(result, self.scenario.knee) if self.scenario.knee else None
-        outcome = LatencyOutcome(result, verdicts, faults, knee, problems)
+        outcome = LatencyOutcome(result, verdicts, faults, knee, problems, list(notes or []))
         outcome.summary = result.summary(scenario=self.scenario.name, faults=faults,
-                                         slos=[v.as_summary() for v in verdicts], knee=knee)
+                                         slos=[v.as_summary() for v in verdicts], knee=knee,
+                                         notes=outcome.notes)
         return outcome

@@ -200,6 +200,7 @@ def format_table(summary: Summary, width: int = WIDTH) -> str:
         knee = summary["knee"]
         where = f"knee at {knee['rate']:g}/s" if knee.get("rate") is not None else "no knee"
         lines.append(clip(f"{where}: {knee.get('reason', '')}", width))
+    lines += [clip(f"note: {note}", width) for note in summary.get("notes") or []]
     over = summary.get("overhead") or {}
     if over:
         late = over.get("lateness_ms") or {}

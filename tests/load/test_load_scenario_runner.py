@@ -3,6 +3,7 @@ out on the load's clock (recorded links, no proxy), the verdicts and the outputs
 
 import asyncio
 import json
+import threading
 
 import httpx
 import pytest
@@ -121,3 +122,25 @@ def test_a_step_that_fails_is_said_and_the_faults_are_still_undone():
     assert any("step at line 10 (remove: catalog->postgres)" in p and "the proxy refused" in p
                for p in outcome.problems), outcome.problems
     assert links.faults == {}  # cleared by the rollback anyway
+
+
+def test_a_fault_whose_apply_answers_late_is_windowed_from_its_sending_and_said():
+    class LateAnsweringLinks(RecordedLinks):
+        """The fault takes effect at once; the proxy's answer comes 1.5 s later."""
+
+        def add(self, link, fault, stream="downstream", toxicity=1.0):
+            fault_id = super().add(link, fault, stream, toxicity)
+            threading.Event().wait(1.5)
+            return fault_id
+
+    links = LateAnsweringLinks()
+    outcome = run(SCENARIO, links)
+    [fault] = outcome.faults
+    assert 0.8 <= fault.start_s <= 1.3, fault  # when it was sent, not when it answered
+    assert 2.8 <= fault.end_s <= 3.5, fault    # removed at 1 s + 2 s on the load's clock
+    outside, during, _ = outcome.verdicts
+    assert outside.passed, outside.message     # no slow moment is counted outside
+    assert not during.passed
+    [note] = outcome.notes
+    assert note.startswith("fault: catalog->postgres latency=300ms took 1.") and "window" in note
+    assert outcome.summary["notes"] == [note] and f"note: {note}" in outcome.table()

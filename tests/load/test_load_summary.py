@@ -62,6 +62,7 @@ SUMMARY_SCHEMA = record({
             {"start_s": NUMBER, "end_s": NUMBER, "value": NUMBER})]},
         "message": {"type": "string"},
     }, {"scope": {"enum": ["run", "during", "outside"]}})},
+    "notes": {"type": "array", "items": {"type": "string"}},
     "knee": {"oneOf": [{"type": "null"},
                        record({"rate": NUMBER_OR_NULL, "reason": {"type": "string"}})]},
     "overhead": record({
