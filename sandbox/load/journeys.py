@@ -31,7 +31,7 @@ import importlib
 import itertools
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn, Protocol
@@ -59,10 +59,42 @@ class UnknownJourney(SandboxError):
 
 # ---- the contract -------------------------------------------------------------------
 
+class Response(Protocol):
+    """An answer as journeys read it (httpx's ``Response`` is one)."""
+
+    status_code: int
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def content(self) -> bytes: ...
+
+    @property
+    def text(self) -> str: ...
+
+    def json(self) -> Any: ...
+
+    def raise_for_status(self) -> Any: ...
+
+
+class HttpClient(Protocol):
+    """The client a journey gets, its base URL set (httpx's ``AsyncClient`` is one; the
+    engine gives ``sandbox.load.lean_http.LeanClient`` on the network)."""
+
+    async def request(self, method: str, url: str, *, headers: Mapping[str, str] | None = None,
+                      json: Any = None, content: bytes | str | None = None) -> Response: ...
+
+    async def get(self, url: str, *, headers: Mapping[str, str] | None = None) -> Response: ...
+
+    async def post(self, url: str, *, headers: Mapping[str, str] | None = None,
+                   json: Any = None, content: bytes | str | None = None) -> Response: ...
+
+
 class JourneyContext(Protocol):
     """What a journey gets: the client, its virtual user, and steps that time themselves."""
 
-    http: httpx.AsyncClient  # base_url set: ``await ctx.http.get("/products/1")``
+    http: HttpClient  # base_url set: ``await ctx.http.get("/products/1")``
     user: int  # the arrival's index in the plan, unique across processes
     at_s: float  # the arrival's intended start, seconds from the run's start
     data: dict[str, Any]  # this virtual user's data (``run_load(..., data=...)``)
@@ -74,7 +106,7 @@ class JourneyContext(Protocol):
     def fail(self, kind: str) -> NoReturn:
         """Stop here: the current step and the journey fail with ``kind``."""
 
-    def expect(self, response: httpx.Response, *statuses: int) -> httpx.Response:
+    def expect(self, response: Response, *statuses: int) -> Response:
         """``response`` if its status is one of ``statuses`` (default: any 2xx), else
         ``fail(f"http {status}")``."""
 
@@ -136,7 +168,7 @@ class ArrivalContext:
     JourneyFailed: http 503
     """
 
-    http: httpx.AsyncClient
+    http: HttpClient
     user: int
     at_s: float
     intended: float  # the intended start, monotonic seconds
@@ -160,7 +192,7 @@ class ArrivalContext:
     def fail(self, kind: str) -> NoReturn:
         raise JourneyFailed(kind)
 
-    def expect(self, response: httpx.Response, *statuses: int) -> httpx.Response:
+    def expect(self, response: Response, *statuses: int) -> Response:
         code = response.status_code
         if (code not in statuses) if statuses else not 200 <= code < 300:
             self.fail(f"http {code}")

@@ -19,7 +19,8 @@ from typing import Any
 
 import httpx
 
-from sandbox.load.journeys import ArrivalContext, Journey, JourneyMix, error_kind
+from sandbox.load.journeys import ArrivalContext, HttpClient, Journey, JourneyMix, error_kind
+from sandbox.load.lean_http import LeanClient
 from sandbox.load.recorder import Recorder, new_histogram, percentiles_ms, record_us
 from sandbox.load.schedule import Plan
 
@@ -71,11 +72,7 @@ class Scheduler:
 
     async def run(self, begin: Callable[[], float]) -> None:
         s = self.settings
-        limits = httpx.Limits(max_connections=s.max_in_flight,
-                              max_keepalive_connections=s.max_in_flight)
-        async with httpx.AsyncClient(base_url=s.base_url, timeout=s.timeout_s, limits=limits,
-                                     transport=s.transport,
-                                     event_hooks={"request": [self._count]}) as client:
+        async with self._client() as client:
             self.t0 = begin()
             self.started_at = time.time() + self.t0 - time.monotonic()
             cpu = time.thread_time()
@@ -94,7 +91,7 @@ class Scheduler:
                 self.cpu_s = time.thread_time() - cpu
         self.on_tally(self, None)
 
-    async def _schedule(self, client: httpx.AsyncClient, in_flight: set[asyncio.Task]) -> None:
+    async def _schedule(self, client: HttpClient, in_flight: set[asyncio.Task]) -> None:
         s = self.settings
         mix = JourneyMix(s.journeys, s.seed)
         for index, at in enumerate(s.plan.arrivals()):
@@ -115,7 +112,7 @@ class Scheduler:
             in_flight.add(task)
             task.add_done_callback(in_flight.discard)
 
-    async def _arrive(self, client: httpx.AsyncClient, journey: Journey, index: int, at: float,
+    async def _arrive(self, client: HttpClient, journey: Journey, index: int, at: float,
                       intended: float) -> None:
         self.recorder.late(time.monotonic() - intended)
         self.sent += 1
@@ -141,7 +138,22 @@ class Scheduler:
             else:
                 self.ok += 1
 
-    async def _count(self, request: httpx.Request) -> None:
+    def _client(self) -> Any:
+        """The lean client on the network; httpx over the settings' transport (tests)."""
+        s = self.settings
+        if s.transport is None:
+            return LeanClient(s.base_url, timeout_s=s.timeout_s, max_connections=s.max_in_flight,
+                              on_request=self._count)
+        limits = httpx.Limits(max_connections=s.max_in_flight,
+                              max_keepalive_connections=s.max_in_flight)
+        return httpx.AsyncClient(base_url=s.base_url, timeout=s.timeout_s, limits=limits,
+                                 transport=s.transport,
+                                 event_hooks={"request": [self._count_hook]})
+
+    def _count(self) -> None:
+        self.requests += 1
+
+    async def _count_hook(self, request: httpx.Request) -> None:
         self.requests += 1
 
     async def _tally_every_second(self) -> None:

@@ -2,6 +2,7 @@
 
     browse   list products, then read one (a catalog cache hit)          steps: list products,
                                                                                 get product
+    product  read one product (the capacity benchmark's request)         step: get product
     login    exchange an enrolled client's key and password for a JWT   step: token
     order    place an order (Idempotency-Key), then wait until paid     steps: place order, paid
 
@@ -109,6 +110,13 @@ async def browse(ctx: JourneyContext) -> None:
         ctx.expect(await ctx.http.get("/v1/products", headers=headers), 200)
     async with ctx.step("get product"):
         ctx.expect(await ctx.http.get(f"/v1/products/{ctx.data['sku']}", headers=headers), 200)
+
+
+@journey("product", weight=1)
+async def product(ctx: JourneyContext) -> None:
+    async with ctx.step("get product"):
+        ctx.expect(await ctx.http.get(f"/v1/products/{ctx.data['sku']}",
+                                      headers=ctx.data["headers"]), 200)
 
 
 @journey("login", weight=1)

@@ -165,3 +165,17 @@ def test_each_virtual_user_gets_its_own_data() -> None:
                       base_url="http://127.0.0.1:9", data=load_journeys.user_data, **PATIENT)
 
     assert result.counts("t-echo-data").ok == 10
+
+
+def test_the_get_journey_over_the_network_counts_each_status_it_was_told_to_expect():
+    from sandbox.load.basic_journeys import Same
+    from tests.load.load_target import LoadTarget
+
+    with LoadTarget() as target:
+        plan = Plan(Constant(rate=50, duration_s=1))
+        told = run_load(plan, ["get"], base_url=target.url,
+                        data=Same({"path": "/status/404", "expect": [404]}))
+        not_told = run_load(plan, ["get"], base_url=target.url, data=Same({"path": "/status/404"}))
+    assert told.counts("get").ok == 50 and told.counts("get").errors == 0
+    assert not_told.counts("get").kinds == {"http 404": 50}
+    assert told.overhead.requests == 50 and target.paths["/status/404"] == 100
