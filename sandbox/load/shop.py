@@ -20,6 +20,7 @@ process.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -31,6 +32,7 @@ import httpx
 from sandbox.errors import SandboxError
 from sandbox.load.journeys import JourneyContext, journey
 
+BUSY_FOR_S = 60.0  # how long enrolment waits out a system still busy (503/504)
 PAID_WITHIN_S = 10.0  # an accepted order not paid by then fails its `paid` step
 POLL_S = 0.1
 STOCK = 1_000_000
@@ -64,16 +66,28 @@ class Shop:
                             "Authorization": f"Bearer {client.token}"}}
 
 
-def _checked(response: httpx.Response, what: str) -> dict[str, Any]:
-    if response.status_code not in (200, 201):
+def _send(http: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """One admin call; a 503 or 504 (the system still draining a load run before this
+    one: it says when to come back) is sent again, for up to ``BUSY_FOR_S``."""
+    deadline = time.monotonic() + BUSY_FOR_S
+    while True:
+        response = http.request(method, url, **kwargs)
+        if response.status_code not in (503, 504) or time.monotonic() > deadline:
+            return response
+        retry_after = response.headers.get("Retry-After", "1")
+        threading.Event().wait(min(5.0, float(retry_after) if retry_after.isdigit() else 1.0))
+
+
+def _checked(response: httpx.Response, what: str, also: tuple[int, ...] = ()) -> dict[str, Any]:
+    if response.status_code not in (200, 201, *also):
         raise ShopNotReady(f"{what} answered {response.status_code}: {response.text[:200]}",
                            "check that the sandbox is up and healthy (`sandbox status`)")
     return response.json()
 
 
 def _token(http: httpx.Client, api_key: str, username: str, password: str) -> str:
-    body = _checked(http.post("/v1/auth/token", headers={"X-Api-Key": api_key},
-                              json={"username": username, "password": password}),
+    body = _checked(_send(http, "POST", "/v1/auth/token", headers={"X-Api-Key": api_key},
+                          json={"username": username, "password": password}),
                     "POST /v1/auth/token")
     return str(body["access_token"])
 
@@ -86,8 +100,8 @@ def prepare_shop(gateway_url: str, admin_key: str, admin_password: str, clients:
                  "Authorization": f"Bearer {_token(http, admin_key, 'admin', admin_password)}"}
         made: list[ShopClient] = []
         for i in range(clients):
-            body = _checked(http.post("/v1/admin/clients", headers=admin,
-                                      json={"name": f"load-{uuid.uuid4().hex[:10]}"}),
+            body = _checked(_send(http, "POST", "/v1/admin/clients", headers=admin,
+                                  json={"name": f"load-{uuid.uuid4().hex[:10]}"}),
                             "POST /v1/admin/clients")
             token = _token(http, body["api_key"], body["username"], body["password"])
             made.append(ShopClient(body["api_key"], body["username"], body["password"], token))
@@ -96,9 +110,10 @@ def prepare_shop(gateway_url: str, admin_key: str, admin_password: str, clients:
         skus = []
         for _ in range(products):
             sku = f"LOAD-{uuid.uuid4().hex[:12].upper()}"
-            _checked(http.post("/v1/products", headers=admin,
-                               json={"sku": sku, "name": "Load test mug", "price_cents": 500,
-                                     "stock": STOCK}), "POST /v1/products")
+            # a 409 after a 503: the first try had made it (the sku is this run's)
+            _checked(_send(http, "POST", "/v1/products", headers=admin,
+                           json={"sku": sku, "name": "Load test mug", "price_cents": 500,
+                                 "stock": STOCK}), "POST /v1/products", also=(409,))
             skus.append(sku)
     return Shop(tuple(made), tuple(skus))
 
