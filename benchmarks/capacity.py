@@ -49,6 +49,9 @@ from sandbox.load.schedule import Constant, Plan
 from sandbox.load.scheduler import run_async
 from sandbox.runtime.engine import Sandbox
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the services' identity proof
+from services.platform.identity import sign_proof
+
 ROOT = Path(__file__).resolve().parents[1]
 K6_VERSION = "1.1.0"
 K6_VENV = ROOT / ".sandbox" / "k6-venv"
@@ -99,16 +102,36 @@ def closed_loop(url: str, path: str, headers: list[dict[str, str]], processes: i
     return sum(statuses.values()) / min(elapsed, seconds), statuses
 
 
-def throughput(gateway: str, direct: str, sku: str, headers: list[dict[str, str]],
+def catalog_direct(sandbox: Sandbox) -> tuple[str, list[dict[str, str]]]:
+    """The catalog container's own address on its network (the project's container, seen
+    from this host), and the identity headers the gateway would add, with a proof signed
+    by the gateway's key (valid 60 s: made again each round)."""
+    container = sandbox.container("catalog")
+    container.reload()
+    [network] = container.attrs["NetworkSettings"]["Networks"].values()
+    key = sandbox.secret("gateway/identity_key")
+    expires = int(time.time()) + 60
+    identity = {"X-User-Id": "capacity-bench", "X-Client-Id": "capacity-bench",
+                "X-User-Roles": "", "X-User-Permissions": ""}
+    identity["X-Identity-Proof"] = sign_proof(key, "capacity-bench", "capacity-bench", "", "",
+                                              expires_at=expires)
+    return f"http://{network['IPAddress']}:8000", [identity]
+
+
+def throughput(sandbox: Sandbox, sku: str, headers: list[dict[str, str]],
                args: argparse.Namespace) -> str:
     path = f"/v1/products/{sku}"
-    targets = {"through the gateway": gateway, "straight to the catalog": direct}
+    gateway = sandbox.url("gateway")
+    targets = {"through the gateway": gateway, "straight to the catalog": ""}
     rates: dict[str, list[float]] = {name: [] for name in targets}
     statuses: dict[str, dict[int, int]] = {name: {} for name in targets}
     for _ in range(args.rounds):
         for name, url in targets.items():
-            closed_loop(url, path, headers, args.processes, args.connections, 1.0)  # warm-up
-            rate, seen = closed_loop(url, path, headers, args.processes, args.connections,
+            sent = headers
+            if not url:
+                url, sent = catalog_direct(sandbox)
+            closed_loop(url, path, sent, args.processes, args.connections, 1.0)  # warm-up
+            rate, seen = closed_loop(url, path, sent, args.processes, args.connections,
                                      args.seconds)
             rates[name].append(rate)
             for status, count in seen.items():
@@ -283,7 +306,7 @@ def main() -> None:
     if "throughput" in only:
         print("throughput: gateway against direct", file=sys.stderr)
         sections += ["### Gateway against direct", throughput(
-            gateway, sandbox.url("catalog"), the_shop.skus[0], headers, args)]
+            sandbox, the_shop.skus[0], headers, args)]
     if "open" in only:
         print(f"open loop at {args.rate:g}/s for {args.open_seconds:g} s", file=sys.stderr)
         sections += ["### Open loop", open_loop(gateway, the_shop, args)]
