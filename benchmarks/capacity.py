@@ -106,16 +106,13 @@ def catalog_direct(sandbox: Sandbox) -> tuple[str, list[dict[str, str]]]:
     """The catalog container's own address on its network (the project's container, seen
     from this host), and the identity headers the gateway would add, with a proof signed
     by the gateway's key (valid 60 s: made again each round)."""
-    container = sandbox.container("catalog")
-    container.reload()
-    [network] = container.attrs["NetworkSettings"]["Networks"].values()
     key = sandbox.secret("gateway/identity_key")
     expires = int(time.time()) + 60
     identity = {"X-User-Id": "capacity-bench", "X-Client-Id": "capacity-bench",
                 "X-User-Roles": "", "X-User-Permissions": ""}
     identity["X-Identity-Proof"] = sign_proof(key, "capacity-bench", "capacity-bench", "", "",
                                               expires_at=expires)
-    return f"http://{network['IPAddress']}:8000", [identity]
+    return f"http://{sandbox.address('catalog', 'private')}:8000", [identity]
 
 
 def throughput(sandbox: Sandbox, sku: str, headers: list[dict[str, str]],

@@ -242,6 +242,18 @@ class Sandbox:
                 "check the name with `sandbox status`",
             ) from None
 
+    def address(self, service: str, network: str) -> str:
+        """The IPv4 address of ``service`` on the run's network ``network`` (``private``,
+        ``public``): the project's own container, for tests and benchmarks."""
+        container = self.container(service)
+        container.reload()
+        networks = container.attrs["NetworkSettings"]["Networks"]
+        name = f"sandbox-{self.run_id}-{network}"
+        if name not in networks:
+            raise NotRunning(f"service {service} is not on the network {network}",
+                             f"use one of: {', '.join(sorted(networks))}")
+        return str(networks[name]["IPAddress"])
+
     def host_port(self, service: str, container_port: int, protocol: str = "tcp") -> int:
         """The 127.0.0.1 port that Docker mapped to ``container_port`` of ``service``."""
         try:

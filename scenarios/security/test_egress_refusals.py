@@ -50,13 +50,6 @@ def raw_through_egress(sandbox: Any, target: str, method: str = "GET") -> tuple[
     return int(response_head.split(" ")[1]), response_head.lower(), body
 
 
-def address_of(sandbox: Any, service: str, network: str) -> str:
-    container = sandbox.container(service)
-    container.reload()
-    return container.attrs["NetworkSettings"]["Networks"][
-        f"sandbox-{sandbox.run_id}-{network}"]["IPAddress"]
-
-
 def spellings_of(address: str) -> list[str]:
     number = int(ipaddress.IPv4Address(address))
     parts = address.split(".")
@@ -78,7 +71,7 @@ def assert_refused(status: int, head: str, body: str, *, hidden: tuple[str, ...]
                                     "egress:8001", "secrets:5000", "postgres.:5432"])
 def test_a_service_of_the_sandbox_by_name_is_refused_by_egress(sandbox, target):
     service = target.split(":")[0].rstrip(".")
-    hidden = (address_of(sandbox, service, "private"),)
+    hidden = (sandbox.address(service, "private"),)
     assert_refused(*raw_through_egress(sandbox, f"http://{target}/"), hidden=hidden)
 
 
@@ -89,7 +82,7 @@ def test_a_service_of_the_sandbox_by_name_is_refused_by_egress(sandbox, target):
 def test_each_network_of_the_sandbox_in_every_spelling_is_refused_by_egress(
         sandbox, service, network):
     # egress's own address on `outside` included: the one machine there it may not reach
-    for spelled in spellings_of(address_of(sandbox, service, network)):
+    for spelled in spellings_of(sandbox.address(service, network)):
         assert_refused(*raw_through_egress(sandbox, f"http://{spelled}:8001/"))
 
 
