@@ -154,7 +154,7 @@ class Scheduler:
         self.requests += 1
 
     async def _count_hook(self, request: httpx.Request) -> None:
-        self.requests += 1
+        self._count()
 
     async def _tally_every_second(self) -> None:
         second = 1
