@@ -30,6 +30,7 @@ NGINX_DIR = Path(__file__).resolve().parents[1] / "compose" / "nginx"
 NGINX = shutil.which("nginx") or next(
     (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None)
 pytestmark = pytest.mark.skipif(NGINX is None, reason="no nginx binary on this machine")
+PURGE_MODULE = Path("/usr/lib/nginx/modules/ngx_http_cache_purge_module.so")
 
 UPSTREAMS = ("AUTH_UPSTREAM", "MONOLITH_UPSTREAM", "CATALOG_UPSTREAM", "PAYMENTS_UPSTREAM",
              "WEBHOOKS_UPSTREAM")
@@ -156,7 +157,11 @@ def render(tmp: Path, subnet: str, port: int, upstream_port: int, dead_port: int
     assert text.count("syslog:server=tracestore:5514,") == 1, "the span lines' destination"
     text = text.replace("syslog:server=tracestore:5514,",
                         f"syslog:server=127.0.0.1:{syslog_port or _free_port()},")
-    text = text.replace("/var/lib/nginx/auth-cache", str(tmp / "auth-cache"))
+    assert text.count("/dev/shm/nginx/") == 2, "the verify and product-read caches"
+    text = text.replace("/dev/shm/nginx/", f"{tmp}/")
+    if not PURGE_MODULE.exists():  # this host's nginx lacks Debian's cache purge module
+        text = re.sub(r"\n *location ~ \"\^/internal/cache/.*?proxy_cache_purge[^;]*;\n *\}", "",
+                      text, flags=re.DOTALL)
     temp_paths = "".join(f"{name}_temp_path {tmp / name};\n"
                          for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
     (tmp / "gateway.conf").write_text(temp_paths + text)

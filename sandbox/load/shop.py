@@ -68,11 +68,12 @@ class Shop:
 
 def _send(http: httpx.Client, method: str, url: str, **kwargs: Any) -> httpx.Response:
     """One admin call; a 503 or 504 (the system still draining a load run before this
-    one: it says when to come back) is sent again, for up to ``BUSY_FOR_S``."""
+    one: it says when to come back) or a 429 (the admin's own rate limit, when a run makes
+    many products) is sent again after its Retry-After, for up to ``BUSY_FOR_S``."""
     deadline = time.monotonic() + BUSY_FOR_S
     while True:
         response = http.request(method, url, **kwargs)
-        if response.status_code not in (503, 504) or time.monotonic() > deadline:
+        if response.status_code not in (429, 503, 504) or time.monotonic() > deadline:
             return response
         retry_after = response.headers.get("Retry-After", "1")
         threading.Event().wait(min(5.0, float(retry_after) if retry_after.isdigit() else 1.0))

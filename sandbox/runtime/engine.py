@@ -24,6 +24,7 @@ from filelock import FileLock
 from sandbox.errors import AlreadyRunning, NotRunning, SandboxError
 from sandbox.progress import Progress, SilentProgress
 from sandbox.runtime import labels as L
+from sandbox.runtime.checkout_match import compose_digest, difference
 from sandbox.runtime.docker_api import list_runs, remove_run
 from sandbox.runtime.images import resolve_images
 from sandbox.runtime.orphans import ProcfsTable, RunInfo, current_owner, is_orphan
@@ -136,6 +137,8 @@ class Sandbox:
             try:
                 plan.images = resolve_images(project.client, topology, progress)
                 state = start_run(project.client, plan, base_vars, progress)
+                state.images = dict(plan.images)
+                state.compose_digest = compose_digest(project.compose)
                 save_state(project.root, state)
                 if mode == "detached":
                     project.client.volumes.create(
@@ -169,6 +172,22 @@ class Sandbox:
             )
         sb.reused = True
         return sb
+
+    @classmethod
+    def attach_if_current(cls, env: str | None = None) -> tuple[Sandbox | None, str]:
+        """The running (detached) sandbox when it is the one this checkout would start: the
+        same compose file, the same image for every service and, unless ``env`` is None,
+        that env. Otherwise ``None`` and why not (one phrase: no sandbox runs, or what
+        differs)."""
+        try:
+            sb = cls.attach()
+        except NotRunning:
+            return None, "no sandbox of this project is running"
+        why = difference(sb.state, compose_file(), env, os.environ)
+        if why is not None:
+            return None, f"the running sandbox (run {sb.run_id}) is not this checkout's: {why}"
+        sb.reused = True
+        return sb, f"run {sb.run_id} (env {sb.env}) runs this checkout's compose file and images"
 
     @classmethod
     def attach(cls, run_id: str | None = None) -> Sandbox:

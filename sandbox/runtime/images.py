@@ -32,10 +32,7 @@ def resolve_images(
                 "install the project with its images module, or set SANDBOX_IMAGE_<SERVICE>",
             ) from None
         tags = ensure_images(recipes, progress)
-    chosen = {
-        name: tags[s.recipe] if s.recipe in tags and uses_recipe(s.image, s.recipe) else s.image
-        for name, s in topology.services.items()
-    }
+    chosen = _chosen(topology, tags)
     for name, image in sorted(chosen.items()):
         try:
             client.images.get(image)
@@ -46,3 +43,21 @@ def resolve_images(
                 f"run `sandbox images build`, or set {var} to a local image",
             ) from None
     return chosen
+
+
+def planned_images(topology: Topology) -> dict[str, str]:
+    """service -> the image reference ``up`` would start now, with no build and no Docker
+    call: a recipe's tag is the hash of its current inputs."""
+    from sandbox.images.builder import expected_tag
+
+    recipes = {
+        s.recipe for s in topology.services.values() if s.recipe and uses_recipe(s.image, s.recipe)
+    }
+    return _chosen(topology, {recipe: expected_tag(recipe) for recipe in recipes})
+
+
+def _chosen(topology: Topology, tags: dict[str, str]) -> dict[str, str]:
+    return {
+        name: tags[s.recipe] if s.recipe in tags and uses_recipe(s.image, s.recipe) else s.image
+        for name, s in topology.services.items()
+    }

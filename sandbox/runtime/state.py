@@ -29,6 +29,8 @@ class RunState:
     compose_file: str | None = None
     proxy: str | None = None  # the service every link goes through (x-sandbox.proxy)
     proxy_api_port: int | None = None  # its API's container port
+    images: dict[str, str] = field(default_factory=dict)  # service -> image it runs
+    compose_digest: str | None = None  # sha256 of the compose file it was started from
 
 
 def runs_dir(project_root: Path) -> Path:

@@ -41,9 +41,15 @@ from .throttle import FailureThrottle, verify_throttle
 from .tokens import InvalidToken, TokenIssuer
 
 REVOCATION_REFRESH_S = 1.0
-GATEWAY_CACHE_S = 5.0
+GATEWAY_FRESH_S = 4.0
+"""How long the gateway may reuse a 200 of verify (its Cache-Control max-age)..."""
+GATEWAY_STALE_S = 1.0
+"""...and past that, how long it may still serve it while one request asks again
+(stale-while-revalidate): a busy client's requests do not all wait on that one."""
+GATEWAY_CACHE_S = GATEWAY_FRESH_S + GATEWAY_STALE_S
 REVOCATION_BOUND_S = REVOCATION_REFRESH_S + GATEWAY_CACHE_S
 """A revocation is enforced through the gateway within this many seconds (6)."""
+VERIFY_CACHE_CONTROL = f"max-age={GATEWAY_FRESH_S:.0f}, stale-while-revalidate={GATEWAY_STALE_S:.0f}"
 
 KeyLookup = Callable[[str], Awaitable[KeyRecord | None]]
 """Async: SHA-256 hex of an API key → the active key's client (and overlap end), or None."""

@@ -83,11 +83,18 @@ async def products_list(
     return {"items": items, "limit": limit, "offset": offset}
 
 
+# how long the gateway may keep a product's answer (compose/nginx: its cache of product
+# reads), and past that how long it may serve it while one request asks again; the worker
+# purges the entry when it changes the stock
+PRODUCT_CACHE_CONTROL = "max-age=1, stale-while-revalidate=1"
+
+
 @app.get("/v1/products/{sku}", response_model=None, responses=answers(Product, 404))
 async def product_get(sku: Annotated[str, Path(max_length=64, pattern=STORABLE_TEXT)],
                       identity: IdentityDep,
-                      res: ResourcesDep) -> dict[str, Any]:
-    return await read_product(res, sku)
+                      res: ResourcesDep) -> JSONResponse:
+    return JSONResponse(await read_product(res, sku),
+                        headers={"Cache-Control": PRODUCT_CACHE_CONTROL})
 
 
 @app.post("/v1/products", status_code=201, response_model=None,

@@ -13,15 +13,18 @@ from services.platform.worker import run_worker
 
 from . import cache as cache_mod
 from . import store
+from .gateway_cache import GatewayCache
 from .events import StockRejected, StockReserved
 
 log = get_logger()
+NO_GATEWAY = GatewayCache("")
 
 
 async def setup(res: Resources) -> None:
     client = cache_mod.connect(res.settings, res.secrets.get("cache/password"))
     res.extra["redis"] = client
     res.extra["cache"] = cache_mod.ProductCache(client)
+    res.extra["gateway_cache"] = GatewayCache(res.settings.gateway_cache_url)
 
 
 async def reserve_effect(conn: Any, envelope: Envelope) -> list[str]:
@@ -55,6 +58,8 @@ async def handle(res: Resources, envelope: Envelope) -> None:
 
     await process_once(res.pool, envelope, effect)
     await res.extra["cache"].invalidate(*touched)
+    # set up by setup(); a worker set up without it (the contract tests') has no gateway
+    await res.extra.get("gateway_cache", NO_GATEWAY).purge(*touched)
 
 
 def main() -> None:

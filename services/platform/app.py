@@ -101,7 +101,8 @@ ResourcesDep = Annotated[Resources, Depends(resources)]
 
 
 def serve(app_path: str) -> None:
-    """Run `module:attr` with uvicorn (1 process) on HTTP_PORT, JSON logs, graceful SIGTERM."""
+    """Run `module:attr` with uvicorn (1 process, uvloop's event loop and httptools' parser)
+    on HTTP_PORT, JSON logs, graceful SIGTERM."""
     import uvicorn
 
     settings = Settings.from_env()
@@ -109,6 +110,7 @@ def serve(app_path: str) -> None:
     setup_tracing(settings.service)  # before the app's pools exist: they are traced
     try:
         uvicorn.run(app_path, host="0.0.0.0", port=settings.http_port, workers=1,
+                    loop="uvloop", http="httptools",
                     log_config=None, access_log=False, timeout_graceful_shutdown=10)
     finally:
         shutdown_tracing()

@@ -30,6 +30,7 @@ class Settings:
     auth_url: str = "http://auth:8000"
     catalog_url: str = "http://catalog:8000"
     payments_url: str = "http://payments:8000"
+    gateway_cache_url: str = ""  # the gateway whose product-read cache the catalog purges
     http_port: int = 8000
     worker_port: int = 8001
     log_level: str = "INFO"
@@ -57,6 +58,7 @@ class Settings:
             auth_url=e.get("AUTH_URL", cls.auth_url).rstrip("/"),
             catalog_url=e.get("CATALOG_URL", cls.catalog_url).rstrip("/"),
             payments_url=e.get("PAYMENTS_URL", cls.payments_url).rstrip("/"),
+            gateway_cache_url=e.get("GATEWAY_CACHE_URL", cls.gateway_cache_url).rstrip("/"),
             http_port=int(e.get("HTTP_PORT", cls.http_port)),
             worker_port=int(e.get("WORKER_PORT", cls.worker_port)),
             log_level=e.get("LOG_LEVEL", cls.log_level).upper(),

@@ -17,9 +17,11 @@ def client(answers: list[httpx.Response], seen: list[httpx.Request]) -> httpx.Cl
 def test_a_busy_answer_is_sent_again_until_served():
     seen: list[httpx.Request] = []
     busy = httpx.Response(503, headers={"Retry-After": "0"})
-    with client([busy, httpx.Response(504), httpx.Response(201, json={"ok": 1})], seen) as http:
+    limited = httpx.Response(429, headers={"Retry-After": "0"})
+    answers = [busy, httpx.Response(504), limited, httpx.Response(201, json={"ok": 1})]
+    with client(answers, seen) as http:
         response = shop._send(http, "POST", "/v1/products", json={"sku": "S"})
-    assert response.status_code == 201 and len(seen) == 3
+    assert response.status_code == 201 and len(seen) == 4
     assert all(r.content == b'{"sku":"S"}' for r in seen)  # the same call each time
 
 

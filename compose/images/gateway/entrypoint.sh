@@ -21,6 +21,7 @@ if [ -f "$dir/gateway.conf.template" ]; then
     -nginx.scrape-uri http://127.0.0.1:9113/stub_status -web.listen-address 127.0.0.1:9114 \
     -nginx.retries 30 -nginx.retry-interval 1s
 fi
+mkdir -p /dev/shm/nginx  # its caches (gateway.conf.template): nginx makes only their last level
 if [ -f "$dir/nginx.conf" ]; then
   exec nginx -c "$dir/nginx.conf" "$@"
 fi

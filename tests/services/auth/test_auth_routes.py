@@ -51,6 +51,10 @@ def test_token_then_verify_round_trip(client: TestClient, store: FakeStore) -> N
     token = _token(client, ADMIN_KEY, "admin", ADMIN_PASSWORD)
     resp = _verify(client, ADMIN_KEY, token)
     assert resp.status_code == 200
+    # the gateway keeps it 4 s, then 1 s more while one request asks again: 5 s in all,
+    # within the revocation bound with auth's 1 s refresh
+    assert resp.headers["cache-control"] == "max-age=4, stale-while-revalidate=1"
+    assert "cache-control" not in _verify(client, ADMIN_KEY, "not-a-token").headers
     admin = store.users["admin"]
     assert resp.headers["x-user-id"] == admin.id
     assert resp.headers["x-client-id"] == admin.client_id

@@ -46,6 +46,14 @@ def test_product_read_is_cached_after_the_first_database_read():
     assert cache.data["SKU-1"] == PRODUCT
 
 
+def test_a_product_read_tells_the_gateway_how_long_to_keep_it():
+    client, _, _ = client_with([("FROM products WHERE sku", [PRODUCT])])
+    answer = client.get("/v1/products/SKU-1", headers=ADMIN)
+    assert answer.headers["cache-control"] == "max-age=1, stale-while-revalidate=1"
+    missing = client_with([])[0].get("/v1/products/NOPE", headers=ADMIN)
+    assert missing.status_code == 404 and "cache-control" not in missing.headers
+
+
 def test_unknown_product_is_404_problem():
     client, _, _ = client_with([])
     r = client.get("/internal/products/NOPE")

@@ -1,0 +1,70 @@
+"""A run mode for the capacity benchmark only: a second gateway of the running sandbox, the
+same image and configuration as its gateway, whose upstreams are the services' own
+addresses instead of their links through the proxy. Side by side with the gateway, it is
+the baseline that prices the proxy on the gateway's links.
+
+It carries the run's labels (with the service name ``gateway-unlinked``), so `sandbox
+down` removes it with the run; the context manager removes it on exit however it ends.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+from sandbox.runtime import labels as L
+from sandbox.runtime.engine import Sandbox
+
+SERVICE = "gateway-unlinked"
+# the gateway's links (compose: the gateway's x-sandbox.links), each a service's own port
+UPSTREAMS = {"AUTH_UPSTREAM": "auth:8000", "MONOLITH_UPSTREAM": "monolith:8000",
+             "CATALOG_UPSTREAM": "catalog:8000", "PAYMENTS_UPSTREAM": "payments:8000",
+             "WEBHOOKS_UPSTREAM": "webhooks:8000"}
+READY_S = 30.0
+
+
+@contextmanager
+def unlinked_gateway(sandbox: Sandbox) -> Iterator[str]:
+    """``http://ADDRESS:8080`` of a gateway that reaches the services without the links:
+    its address on the run's public network, as the benchmark reaches the gateway (Docker's
+    userland proxy for published ports would cost more than what is measured)."""
+    gateway = sandbox.container("gateway")
+    gateway.reload()
+    environment = dict(item.split("=", 1) for item in gateway.attrs["Config"]["Env"])
+    environment.update(UPSTREAMS)
+    labels = {**gateway.labels, L.SERVICE: SERVICE}
+    client = sandbox._project.client  # the run's Docker client
+    networks = list(gateway.attrs["NetworkSettings"]["Networks"])
+    container = client.containers.create(
+        gateway.image.id, name=L.container_name(sandbox.run_id, SERVICE),
+        environment=environment, labels=labels, network=networks[0],
+        detach=True)
+    try:
+        for network in networks[1:]:
+            client.networks.get(network).connect(container)
+        container.start()
+        container.reload()
+        public = L.network_name(sandbox.run_id, "public")
+        url = f"http://{container.attrs['NetworkSettings']['Networks'][public]['IPAddress']}:8080"
+        _wait_ready(url, container)
+        yield url
+    finally:
+        container.remove(force=True)
+
+
+def _wait_ready(url: str, container: object) -> None:
+    """Until its /healthz answers 200 (auth through it, without a link), or READY_S."""
+    deadline = time.monotonic() + READY_S
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            logs = container.logs(tail=5).decode(errors="replace")  # type: ignore[attr-defined]
+            raise RuntimeError(f"the unlinked gateway did not answer /healthz in {READY_S:g} s: {logs}")
+        time.sleep(0.1)
