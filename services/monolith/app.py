@@ -63,7 +63,7 @@ def create_app(settings: Settings, secrets: SecretsClient, *, pool: Any = None,
                   validation_error_status=422, validation_error_model=ValidationProblem,
                   validation_error_callback=flask_validation_response)
     if pool is None:
-        pool = open_sync_pool(settings, secrets.get("monolith/db_password"), max_size=4)
+        pool = open_sync_pool(settings, secrets.get("monolith/db_password"), max_size=8)
     if catalog is None:
         catalog = CatalogClient(settings.catalog_url)
     if checks is None:

@@ -18,7 +18,7 @@ def test_each_changed_product_is_purged_at_the_gateway():
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append((request.method, str(request.url)))
-        return httpx.Response(200 if request.url.path.endswith("a-1") else 404)
+        return httpx.Response(200 if request.url.path.endswith("a-1") else 204)
 
     asyncio.run(GatewayCache("http://gateway:8080/", _client(handler)).purge("a-1", "b.2"))
     assert seen == [("PURGE", "http://gateway:8080/internal/cache/products/a-1"),
