@@ -289,6 +289,17 @@ def _overhead(summary: Summary) -> str:
             f'<dl class="facts">{cells}</dl>{warn}</section>')
 
 
+def _notes(summary: Summary) -> str:
+    """What the run itself says about its figures (a fault call that came late, ...), as
+    the terminal table says it; nothing when it said nothing."""
+    notes = [str(note) for note in summary.get("notes") or []]
+    if not notes:
+        return ""
+    items = "".join(f"<li>{esc(note)}</li>" for note in notes)
+    return (f'<section class="card" id="notes"><h2>Notes on this run</h2>'
+            f'<ul class="warn">{items}</ul></section>')
+
+
 def render_report(summary: Summary, baseline: Summary | None = None) -> str:
     """The report as one HTML document; ``baseline`` (another run's summary) adds its
     spectra and p99s for comparison.
@@ -303,8 +314,9 @@ def render_report(summary: Summary, baseline: Summary | None = None) -> str:
             raise ValueError(f"not a {SCHEMA} summary (schema {schema!r})")
     journeys = [_journey(summary, j, PALETTE[i % len(PALETTE)], baseline)
                 for i, j in enumerate(_journeys(summary))]
-    body = [_header(summary, baseline), _verdicts(summary), *journeys, _throughput(summary),
-            _errors(summary), _overhead(summary)]
+    body = [_header(summary, baseline), _notes(summary), _verdicts(summary), *journeys,
+            _throughput(summary), _errors(summary), _overhead(summary)]
+    body = [part for part in body if part]
     title = f"{summary.get('scenario', 'load run')} · load report"
     return ('<!doctype html><html lang="en"><head><meta charset="utf-8">'
             '<meta name="viewport" content="width=device-width, initial-scale=1">'

@@ -92,6 +92,17 @@ def test_text_from_the_summary_stays_inert():
     assert html.count("<svg") == html.count("</svg>")
 
 
+def test_the_runs_notes_are_shown_above_the_verdicts_and_stay_inert():
+    summary = load_summary()
+    summary["notes"] = ["the fault 'latency' took 1.5 s to apply", "<i>late</i>"]
+    html = render_report(summary)
+    notes = html.index('id="notes"')
+    assert notes < html.index('id="slos"')
+    assert "the fault &#x27;latency&#x27; took 1.5 s to apply" in html
+    assert "&lt;i&gt;late&lt;/i&gt;" in html and "<i>" not in html
+    assert 'id="notes"' not in render_report(load_summary())
+
+
 @pytest.mark.parametrize("summary", [
     empty_summary(),
     {},
