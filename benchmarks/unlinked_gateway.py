@@ -9,13 +9,13 @@ down` removes it with the run; the context manager removes it on exit however it
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import docker
 import httpx
 
+from fixtures.waiting import eventually
 from sandbox.runtime import labels as L
 from sandbox.runtime.engine import Sandbox
 
@@ -37,7 +37,7 @@ def unlinked_gateway(sandbox: Sandbox) -> Iterator[str]:
     environment = dict(item.split("=", 1) for item in gateway.attrs["Config"]["Env"])
     environment.update(UPSTREAMS)
     labels = {**gateway.labels, L.SERVICE: SERVICE}
-    client = sandbox._project.client  # the run's Docker client
+    client = gateway.client  # the run's Docker client
     networks = list(gateway.attrs["NetworkSettings"]["Networks"])
     container = client.containers.create(
         gateway.image.id, name=L.container_name(sandbox.run_id, SERVICE),
@@ -47,10 +47,11 @@ def unlinked_gateway(sandbox: Sandbox) -> Iterator[str]:
         for network in networks[1:]:
             client.networks.get(network).connect(container)
         container.start()
-        container.reload()
-        public = L.network_name(sandbox.run_id, "public")
-        url = f"http://{container.attrs['NetworkSettings']['Networks'][public]['IPAddress']}:8080"
-        _wait_ready(url, container)
+        url = f"http://{sandbox.address(SERVICE, 'public')}:8080"
+        # until its /healthz answers 200 (auth through it, without a link)
+        eventually(lambda: httpx.get(f"{url}/healthz", timeout=1).status_code, timeout=READY_S,
+                   interval=0.1, until=lambda status: status == 200,
+                   retry_on=(httpx.TransportError,))
         yield url
     finally:
         _remove(client, container, networks)
@@ -71,17 +72,3 @@ def _remove(client: object, container: object, networks: list[str]) -> None:
             pass  # not on it (the create failed before the connect)
     container.remove(force=True)  # type: ignore[attr-defined]
 
-
-def _wait_ready(url: str, container: object) -> None:
-    """Until its /healthz answers 200 (auth through it, without a link), or READY_S."""
-    deadline = time.monotonic() + READY_S
-    while True:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            logs = container.logs(tail=5).decode(errors="replace")  # type: ignore[attr-defined]
-            raise RuntimeError(f"the unlinked gateway did not answer /healthz in {READY_S:g} s: {logs}")
-        time.sleep(0.1)

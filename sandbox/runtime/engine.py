@@ -177,12 +177,12 @@ class Sandbox:
     def attach_if_current(cls, env: str | None = None) -> tuple[Sandbox | None, str]:
         """The running (detached) sandbox when it is the one this checkout would start: the
         same compose file, the same image for every service and, unless ``env`` is None,
-        that env. Otherwise ``None`` and why not (one phrase: no sandbox runs, or what
-        differs)."""
+        that env. Otherwise ``None`` and why not: what differs, in one phrase, or ``""``
+        when no sandbox runs."""
         try:
             sb = cls.attach()
         except NotRunning:
-            return None, "no sandbox of this project is running"
+            return None, ""
         why = difference(sb.state, compose_file(), env, os.environ)
         if why is not None:
             return None, f"the running sandbox (run {sb.run_id}) is not this checkout's: {why}"

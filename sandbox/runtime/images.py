@@ -19,9 +19,7 @@ def resolve_images(
     client: docker.DockerClient, topology: Topology, progress: Progress
 ) -> dict[str, str]:
     """service -> image reference present locally; builds missing recipe images."""
-    recipes = {
-        s.recipe for s in topology.services.values() if s.recipe and uses_recipe(s.image, s.recipe)
-    }
+    recipes = _recipes(topology)
     tags: dict[str, str] = {}
     if recipes:
         try:
@@ -50,10 +48,14 @@ def planned_images(topology: Topology) -> dict[str, str]:
     call: a recipe's tag is the hash of its current inputs."""
     from sandbox.images.builder import expected_tag
 
-    recipes = {
+    return _chosen(topology, {recipe: expected_tag(recipe) for recipe in _recipes(topology)})
+
+
+def _recipes(topology: Topology) -> set[str]:
+    """The recipes whose images the topology runs (a service overridden elsewhere: none)."""
+    return {
         s.recipe for s in topology.services.values() if s.recipe and uses_recipe(s.image, s.recipe)
     }
-    return _chosen(topology, {recipe: expected_tag(recipe) for recipe in recipes})
 
 
 def _chosen(topology: Topology, tags: dict[str, str]) -> dict[str, str]:
