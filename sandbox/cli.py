@@ -76,6 +76,10 @@ def cmd_up(args: argparse.Namespace) -> int:
     sb = Sandbox.up(env=args.env, mode="detached", progress=ConsoleProgress(), if_running=mode)
     if sb.reused:
         print(f"the sandbox is already running (run {sb.run_id}); reusing it")
+        why = sb.unlike_checkout()
+        if why is not None:
+            print(f"note: it is not what this checkout would start: {why}; to start this "
+                  "checkout's, run `sandbox down` and then `sandbox up`", file=sys.stderr)
     _print_status(sb.status(), sb.run_id, sb.env)
     return 0
 

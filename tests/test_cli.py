@@ -37,3 +37,34 @@ def test_bad_env_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as info:
         main(["up", "--env", "staging"])
     assert info.value.code == 2
+
+
+class _ReusedSandbox:
+    """What `Sandbox.up` returns when a sandbox already runs."""
+
+    run_id, env, reused = "abc12345", "dev", True
+
+    def __init__(self, unlike: str | None) -> None:
+        self._unlike = unlike
+
+    def unlike_checkout(self) -> str | None:
+        return self._unlike
+
+    def status(self) -> list:
+        return []
+
+
+@pytest.mark.parametrize("unlike", [None, "its images differ from this checkout's (auth)"])
+def test_up_on_a_running_sandbox_says_when_it_is_not_the_checkouts(monkeypatch, capsys, unlike):
+    from sandbox import runtime
+
+    monkeypatch.setattr(runtime.Sandbox, "up", classmethod(
+        lambda cls, **kwargs: _ReusedSandbox(unlike)))
+    assert main(["up"]) == 0
+    out, err = capsys.readouterr()
+    assert "already running (run abc12345); reusing it" in out
+    if unlike is None:
+        assert err == ""
+    else:
+        assert err.count("\n") == 1 and unlike in err
+        assert "run `sandbox down` and then `sandbox up`" in err

@@ -184,10 +184,15 @@ class Sandbox:
         except NotRunning:
             return None, ""
         why = difference(sb.state, compose_file(), env, os.environ)
-        if why is not None:
+        if why is not None:  # env: the one asked for, else the run's (unlike_checkout)
             return None, f"the running sandbox (run {sb.run_id}) is not this checkout's: {why}"
         sb.reused = True
         return sb, f"run {sb.run_id} (env {sb.env}) runs this checkout's compose file and images"
+
+    def unlike_checkout(self) -> str | None:
+        """What differs between this run and what the checkout would start (its compose
+        file, a service's image), in one phrase; ``None`` when they are the same."""
+        return difference(self.state, compose_file(), None, os.environ)
 
     @classmethod
     def attach(cls, run_id: str | None = None) -> Sandbox:

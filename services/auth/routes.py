@@ -35,7 +35,7 @@ from .passwords import hash_password, verify_password
 from .state import AuthState
 from .store import RefreshRecord, UserRecord
 from .tokens import Claims, InvalidToken
-from .verify import REVOCATION_BOUND_S, VERIFY_CACHE_CONTROL
+from .verify import REVOCATION_BOUND_S, verify_cache_control
 
 router = APIRouter()
 log = get_logger()
@@ -279,4 +279,4 @@ async def verify(request: Request, state: StateDep,
         return Response(_UNAUTHORIZED, 401, media_type=PROBLEM_CONTENT_TYPE,
                         headers={"WWW-Authenticate": 'Bearer realm="sandbox"'})
     return Response(status_code=200, headers={**verdict.identity.headers(state.proof_key),
-                                              "Cache-Control": VERIFY_CACHE_CONTROL})
+                                              "Cache-Control": verify_cache_control()})
