@@ -27,10 +27,18 @@ import httpx
 import pytest
 
 NGINX_DIR = Path(__file__).resolve().parents[1] / "compose" / "nginx"
-NGINX = shutil.which("nginx") or next(
-    (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.access(p, os.X_OK)), None)
-pytestmark = pytest.mark.skipif(NGINX is None, reason="no nginx binary on this machine")
-PURGE_MODULE = Path("/usr/lib/nginx/modules/ngx_http_cache_purge_module.so")
+# the gateway image's own nginx, unpacked by install.sh (sandbox/images/host_nginx.py),
+# else one installed on this host
+UNPACKED = Path(__file__).resolve().parents[1] / ".venv" / "nginx"
+NGINX = next((str(p) for p in (UNPACKED / "usr/sbin/nginx", shutil.which("nginx"),
+                                "/usr/sbin/nginx", "/usr/local/sbin/nginx")
+              if p and os.access(p, os.X_OK)), None)
+pytestmark = pytest.mark.skipif(
+    NGINX is None, reason="no nginx: run install.sh (it unpacks the gateway image's nginx "
+    "into .venv/nginx), or install nginx")
+MODULES = (UNPACKED if NGINX and NGINX.startswith(str(UNPACKED)) else Path("/")) \
+    / "usr/lib/nginx/modules"
+PURGE_MODULE = MODULES / "ngx_http_cache_purge_module.so"
 
 UPSTREAMS = ("AUTH_UPSTREAM", "MONOLITH_UPSTREAM", "CATALOG_UPSTREAM", "PAYMENTS_UPSTREAM",
              "WEBHOOKS_UPSTREAM")
@@ -165,7 +173,12 @@ def render(tmp: Path, subnet: str, port: int, upstream_port: int, dead_port: int
     temp_paths = "".join(f"{name}_temp_path {tmp / name};\n"
                          for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
     (tmp / "gateway.conf").write_text(temp_paths + text)
-    shutil.copy(NGINX_DIR / "nginx.conf", tmp / "nginx.conf")
+    main_conf = (NGINX_DIR / "nginx.conf").read_text()
+    modules = "include /etc/nginx/modules-enabled/*.conf;"
+    assert main_conf.count(modules) == 1, "Debian's module list, in the image"
+    if PURGE_MODULE.exists():  # here: the module itself, wherever this nginx has it
+        main_conf = main_conf.replace(modules, f"load_module {PURGE_MODULE};")
+    (tmp / "nginx.conf").write_text(main_conf)
     shutil.copy(NGINX_DIR / "routes.conf", tmp / "routes.conf")
     return tmp / "nginx.conf"
 
@@ -324,6 +337,59 @@ def test_without_a_traceparent_the_gateway_starts_the_trace(gateway: Gateway) ->
     assert resp.headers["x-trace-id"] == trace_id
     line = _span_line(gateway, request_id)
     assert (line["trace_id"], line["span_id"], line["parent_span_id"]) == (trace_id, gw_span, "")
+
+
+def _logged_ids(path: Path, until: str) -> set[str]:
+    """The request ids of the access log's lines, once the line of request ``until`` is in."""
+    deadline = time.monotonic() + 5
+    while True:
+        ids = {json.loads(line)["request_id"] for line in path.read_text().splitlines()
+               if line.startswith("{")}
+        if until in ids:
+            return ids
+        assert time.monotonic() < deadline, f"no access log line for {until}"
+        time.sleep(0.02)
+
+
+def _span_ids_until(gateway: Gateway, request_id: str) -> set[str]:
+    """The request ids of the span lines that arrive up to ``request_id``'s own."""
+    seen: set[str] = set()
+    while request_id not in seen:
+        seen.add(_span_line_any(gateway)["request_id"])
+    return seen
+
+
+def _span_line_any(gateway: Gateway) -> dict[str, str]:
+    assert gateway.syslog is not None
+    gateway.syslog.settimeout(5)
+    frame = gateway.syslog.recv(65536).decode()
+    return json.loads(frame.split(" gateway: ", 1)[1])
+
+
+def test_a_caller_that_does_not_sample_gets_no_span_and_no_log_line_unless_it_failed(
+        gateway: Gateway) -> None:
+    trace, parent = "6bf92f3577b34da6a3ce929d0e0e4738", "20f067aa0ba902b7"
+    quiet, failed, loud = (f"{kind}-{uuid.uuid4().hex}" for kind in ("quiet", "failed", "loud"))
+    headers = {**_auth(token=f"{GOOD_TOKEN}-{uuid.uuid4().hex}"), "X-Request-Id": quiet,
+               "traceparent": f"00-{trace}-{parent}-00"}
+    before = len(gateway.upstream.verify_calls)
+    resp = httpx.get(f"{gateway.url}/v1/orders/7", headers=headers)
+    assert resp.status_code == 200 and resp.headers["x-trace-id"] == trace
+    # the decision goes on to the service and to auth: neither records a span of it
+    forwarded = resp.json()["headers"]["traceparent"]
+    assert forwarded.startswith(f"00-{trace}-") and forwarded.endswith("-00")
+    [verify] = gateway.upstream.verify_calls[before:]
+    assert verify["traceparent"] == forwarded
+    # a failure is logged all the same: what people look for in the log
+    refused = httpx.get(f"{gateway.url}/v1/orders/7", headers={
+        "X-Request-Id": failed, "traceparent": f"00-{trace}-{parent}-00"})
+    assert refused.status_code == 401
+    httpx.get(f"{gateway.url}/v1/orders/7", headers={
+        **_auth(), "X-Request-Id": loud, "traceparent": f"00-{trace}-{parent}-01"})
+    logged = _logged_ids(gateway.access_log, until=loud)
+    assert failed in logged and quiet not in logged
+    spans = _span_ids_until(gateway, loud)
+    assert quiet not in spans and failed not in spans
 
 
 def test_verify_answers_are_cached_per_key_and_token(gateway: Gateway) -> None:

@@ -38,6 +38,7 @@ from sandbox.load.recorder import Recorder
 from sandbox.load.results import LoadResult, Overhead
 from sandbox.load.schedule import Plan
 from sandbox.load.scheduler import LoadProgress, Scheduler, Settings, progress_of, run_async, tally
+from sandbox.load.trace_sampling import DEFAULT_TRACES_PER_S, Tracing
 
 START_LEAD_S = 0.05  # between fixing t0 and t0 itself, so the first arrivals are not late
 WORKER_START_S = 60.0  # how long spawned workers may take to be ready
@@ -154,14 +155,17 @@ def run_load(plan: Plan, journeys: Sequence[Journey | str] | Mapping[str, float]
              progress: Callable[[LoadProgress], None] | None = None, timeout_s: float = 10.0,
              seed: int = 0, lateness_bound_s: float = 1.0, window_s: float = 1.0,
              data: Callable[[int], dict[str, Any]] | None = None,
-             transport: httpx.AsyncBaseTransport | None = None) -> LoadResult:
+             transport: httpx.AsyncBaseTransport | None = None,
+             traces_per_s: float = DEFAULT_TRACES_PER_S) -> LoadResult:
     """Run ``plan`` open-loop against ``base_url``, each arrival a journey of the mix.
 
     ``journeys``: journeys or registered names (their own weights), or names to weights.
     ``max_in_flight`` is shared out among the ``processes``; ``timeout_s`` bounds each
     request and the wait for the last journeys; ``data(user)`` (a module-level function
     when ``processes > 1``) gives each arrival its ``ctx.data``; ``transport`` replaces
-    the network (``httpx.MockTransport``, in this process only). ``progress`` is called
+    the network (``httpx.MockTransport``, in this process only). ``traces_per_s`` bounds
+    the arrivals traced (head sampling, ``sandbox.load.trace_sampling``; ``math.inf``: all,
+    0: none). ``progress`` is called
     on the event loop: keep it quick. Not from inside a running event loop.
 
     The overhead's CPU is the schedulers' threads' from t0 to the end (setup left out) and
@@ -177,7 +181,8 @@ def run_load(plan: Plan, journeys: Sequence[Journey | str] | Mapping[str, float]
     else:
         mix = tuple(registered(j) if isinstance(j, str) else j for j in journeys)
     settings = Settings(plan, mix, base_url, math.ceil(max_in_flight / processes), timeout_s,
-                         lateness_bound_s, window_s, seed, data, transport)
+                         lateness_bound_s, window_s, seed, data, transport,
+                         traces_per_s=traces_per_s)
     wall = time.monotonic()
     if processes == 1:
         recorder, started_at, cpu_s, requests = _run_here(settings, progress)
@@ -186,4 +191,5 @@ def run_load(plan: Plan, journeys: Sequence[Journey | str] | Mapping[str, float]
     return LoadResult(plan, recorder, tuple(j.name for j in mix),
                       started_at=datetime.fromtimestamp(started_at, UTC),
                       elapsed_s=time.monotonic() - wall, overhead=Overhead(processes, cpu_s,
-                                                                            requests))
+                                                                            requests),
+                      tracing=Tracing.of(plan, traces_per_s))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sandbox.chaos.scenario import Step
 from sandbox.load.schedule import Plan
 from sandbox.load.slo import Slo
+from sandbox.load.trace_sampling import DEFAULT_TRACES_PER_S
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class LoadSpec:
     processes: int = 1
     timeout_s: float = 10.0  # a journey still running this long after the plan ends: timeout
     line: int = 0
+    traces_per_s: float = DEFAULT_TRACES_PER_S  # head sampling (sandbox/load/trace_sampling.py)
 
 
 @dataclass(frozen=True)

@@ -279,7 +279,8 @@ def _overhead(summary: Summary) -> str:
     facts = [("processes", over.get("processes", "-")),
              ("CPU", f"{number(over.get('cpu_s')) or 0:g} s"),
              ("CPU per request", f"{number(over.get('cpu_per_request_us')) or 0:g} µs"),
-             *((f"start lateness {k}", f"{fmt_ms(late.get(k))} ms") for k in ("p50", "p99", "max"))]
+             *((f"start lateness {k}", f"{fmt_ms(late.get(k))} ms") for k in ("p50", "p99", "max")),
+             *_tracing_facts(summary)]
     cells = "".join(f"<div><dt>{esc(k)}</dt><dd>{esc(v)}</dd></div>" for k, v in facts)
     p99 = number(late.get("p99"))
     warn = (f'<p class="warn">The generator started requests late (p99 {fmt_ms(p99)} ms): the '
@@ -287,6 +288,16 @@ def _overhead(summary: Summary) -> str:
             if p99 is not None and p99 >= LATE_MS else "")
     return (f'<section class="card" id="overhead"><h2>Load generator</h2>'
             f'<dl class="facts">{cells}</dl>{warn}</section>')
+
+
+def _tracing_facts(summary: Summary) -> list[tuple[str, str]]:
+    """The run's head sampling: how many arrivals were traced, and the bound."""
+    tracing = summary.get("tracing")
+    if not tracing:
+        return []
+    bound = tracing.get("traces_per_s")
+    return [("traced arrivals", f"{tracing.get('traced', 0)} "
+             + ("(all)" if bound is None else f"(at most {bound:g}/s)"))]
 
 
 def _notes(summary: Summary) -> str:

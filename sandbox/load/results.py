@@ -32,6 +32,7 @@ from hdrh.histogram import HdrHistogram
 
 from sandbox.load.recorder import Counts, Recorder, Window, percentiles_ms
 from sandbox.load.schedule import Plan
+from sandbox.load.trace_sampling import Tracing
 
 SCHEMA = "sandbox.load/1"
 PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "p99.9": 99.9, "max": 100.0}
@@ -69,6 +70,7 @@ class LoadResult:
     started_at: datetime = field(default_factory=_utc_now)
     elapsed_s: float = 0.0  # wall time, including waiting for the last journeys
     overhead: Overhead = field(default_factory=Overhead)
+    tracing: Tracing = field(default_factory=Tracing)
 
     @property
     def window_s(self) -> float:
@@ -143,6 +145,7 @@ class LoadResult:
             "slos": [dict(slo) for slo in slos],
             "notes": [str(note) for note in notes],
             "knee": dict(knee) if knee is not None else None,
+            "tracing": self.tracing.summary(),
             "overhead": {
                 "processes": self.overhead.processes,
                 "cpu_s": round(self.overhead.cpu_s, 3),

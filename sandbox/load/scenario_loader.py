@@ -13,6 +13,7 @@ The chaos scenarios' language (sandbox/chaos/scenario_loader.py) with a workload
         - {steps: 20/s, by: 20/s, count: 5, every: 10s}   # 20, 40, ... 100/s
       max_in_flight: 512                            # more at once: the arrival is dropped
       processes: 1                                  # generator processes
+      traces: 10/s                                  # arrivals traced, at most (or all, none)
     steps:                                          # optional: faults at given times
       - wait: 10s
       - fault: catalog->postgres latency=200ms
@@ -37,6 +38,7 @@ sandbox.chaos.scenario.ScenarioError: s.yaml:5: for: '1x' is not a duration; wri
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -51,9 +53,10 @@ from sandbox.chaos.scenario_loader import (
 from sandbox.load.latency_scenario import LatencyScenario, LoadSpec
 from sandbox.load.schedule import Constant, Phase, Plan, Ramp, Steps
 from sandbox.load.slo import LATENCY_METRICS, Slo
+from sandbox.load.trace_sampling import DEFAULT_TRACES_PER_S
 
 TOP_KEYS = ("scenario", "description", "load", "steps", "expect", "rollback")
-LOAD_KEYS = ("journeys", "phases", "max_in_flight", "processes", "timeout")
+LOAD_KEYS = ("journeys", "phases", "max_in_flight", "processes", "timeout", "traces")
 STEP_KINDS = ("fault", "remove", "clear", "wait")
 SLO_KEYS = ("journey", "step", *LATENCY_METRICS, "error_ratio", "rate", "window", "during",
             "outside", "settle")
@@ -129,7 +132,18 @@ class LatencyReader(ScenarioReader):
         processes = self.count(keys["processes"], "processes", 1, MAX_PROCESSES) \
             if "processes" in keys else 1  # fmt: skip
         timeout = self.duration(keys["timeout"], "timeout", 120.0) if "timeout" in keys else 10.0
-        return LoadSpec(journeys, plan, in_flight, processes, timeout, _line(node))
+        traces = self.traces(keys["traces"]) if "traces" in keys else DEFAULT_TRACES_PER_S
+        return LoadSpec(journeys, plan, in_flight, processes, timeout, _line(node), traces)
+
+    def traces(self, node: Node) -> float:
+        """``traces: 10/s`` (head sampling, at most that many arrivals a second), ``all`` or
+        ``none``."""
+        value = self.value(node) if isinstance(node, ScalarNode) else None
+        if value == "all":
+            return math.inf
+        if value == "none":
+            return 0.0
+        return self.rate(node, "traces (a rate, all or none)")
 
     def journeys(self, node: Node) -> dict[str, float]:
         if not isinstance(node, MappingNode) or not node.value:

@@ -188,7 +188,7 @@ class LatencyRunner:
             result = run_load(load.plan, load.journeys, base_url=self.base_url,
                               max_in_flight=load.max_in_flight, processes=load.processes,
                               timeout_s=load.timeout_s, data=self.data, progress=on_progress,
-                              transport=self.transport)
+                              transport=self.transport, traces_per_s=load.traces_per_s)
         finally:
             steps.stop.set()
             steps.begin.set()

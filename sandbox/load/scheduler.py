@@ -23,6 +23,7 @@ from sandbox.load.journeys import ArrivalContext, HttpClient, Journey, JourneyMi
 from sandbox.load.lean_http import LeanClient
 from sandbox.load.recorder import Recorder, new_histogram, percentiles_ms, record_us
 from sandbox.load.schedule import Plan
+from sandbox.load.trace_sampling import DEFAULT_TRACES_PER_S, TracedClient, TraceSampler
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Settings:
     transport: httpx.AsyncBaseTransport | None = None  # in-process only (tests)
     shard: int = 0
     shards: int = 1
+    traces_per_s: float = DEFAULT_TRACES_PER_S  # head sampling (trace_sampling.py)
 
 
 class Scheduler:
@@ -94,8 +96,10 @@ class Scheduler:
     async def _schedule(self, client: HttpClient, in_flight: set[asyncio.Task]) -> None:
         s = self.settings
         mix = JourneyMix(s.journeys, s.seed)
+        sampler = TraceSampler(s.traces_per_s)  # trace ids from the system's randomness
         for index, at in enumerate(s.plan.arrivals()):
             journey = mix.pick()  # every worker draws every pick: the same mix as one process
+            traced = sampler.sampled(at)  # and every sampling decision
             if index % s.shards != s.shard:
                 continue
             intended = self.t0 + at
@@ -108,7 +112,8 @@ class Scheduler:
                 self.recorder.drop(journey.name, at)
                 self.dropped += 1
                 continue
-            task = asyncio.create_task(self._arrive(client, journey, index, at, intended))
+            traced_client = TracedClient(client, sampler.traceparent(traced))
+            task = asyncio.create_task(self._arrive(traced_client, journey, index, at, intended))
             in_flight.add(task)
             task.add_done_callback(in_flight.discard)
 

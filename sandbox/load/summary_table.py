@@ -210,6 +210,11 @@ def format_table(summary: Summary, width: int = WIDTH) -> str:
                           f"{fmt_value(late.get('p99'), 'ms')}, max "
                           f"{fmt_value(late.get('max'), 'ms')}",
                           width))
+    tracing = summary.get("tracing")
+    if tracing:
+        bound = tracing.get("traces_per_s")
+        lines.append(clip(f"traced: {tracing.get('traced', 0)} arrivals ("
+                          + ("all" if bound is None else f"at most {bound:g}/s") + ")", width))
     return "\n".join(clip(line, width) for line in lines)
 
 

@@ -13,8 +13,8 @@ from services.platform.worker import run_worker
 
 from . import cache as cache_mod
 from . import store
-from .gateway_cache import GatewayCache
 from .events import StockRejected, StockReserved
+from .gateway_cache import GatewayCache
 
 log = get_logger()
 NO_GATEWAY = GatewayCache("")

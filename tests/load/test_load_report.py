@@ -147,6 +147,16 @@ def test_the_knee_and_a_late_generator_are_called_out():
     assert "started requests late" not in render_report(load_summary())
 
 
+def test_the_head_sampling_is_shown_with_the_generator():
+    summary = load_summary()
+    summary["tracing"] = {"traces_per_s": 10.0, "traced": 600}
+    assert "600 (at most 10/s)" in render_report(summary)
+    assert "traced: 600 arrivals (at most 10/s)" in format_table(summary)
+    summary["tracing"] = {"traces_per_s": None, "traced": 3000}
+    assert "3000 (all)" in render_report(summary)
+    assert "traced" not in format_table(empty_summary())
+
+
 def test_errors_are_charted_by_kind():
     svg = charts(render_report(load_summary()), "errors")[""]
     assert 'data-series="http 503"' in svg and 'data-series="timeout"' in svg

@@ -1,6 +1,7 @@
 """The latency scenarios' YAML: what it reads into, and each mistake as file:line: reason."""
 
 import doctest
+import math
 import re
 from pathlib import Path
 
@@ -61,6 +62,15 @@ def test_a_single_journey_is_the_default_of_a_latency_objective():
                                "    - {constant: 5/s, for: 5s}\nexpect:\n  slo:\n"
                                "    - {p99: 1s}\n", "s.yaml")
     assert s.slos[0].journey == "browse"
+    assert s.load.traces_per_s == 10.0  # head sampling's default
+
+
+@pytest.mark.parametrize(("traces", "per_s"), [("10/s", 10.0), ("30/min", 0.5), ("all", math.inf),
+                                               ("none", 0.0)])
+def test_traces_bounds_the_arrivals_traced(traces, per_s):
+    s = parse_latency_scenario(GOOD.replace("  processes: 2\n", f"  processes: 2\n  traces: {traces}\n"),
+                               "s.yaml")
+    assert s.load.traces_per_s == per_s
 
 
 @pytest.mark.parametrize(("change", "line", "reason"), [
@@ -73,6 +83,7 @@ def test_a_single_journey_is_the_default_of_a_latency_objective():
     (("{constant: 40/s, for: 30s}", "{linear: 40/s, for: 30s}"), 5, "a phase is one of"),
     (("count: 5", "count: 500"), 7, "count must be a whole number from 1 to 100"),
     (("processes: 2", "processes: 20"), 9, "processes must be a whole number from 1 to 8"),
+    (("processes: 2", "processes: 2\n  traces: some"), 10, "traces (a rate, all or none)"),
     (("  - wait: 10s\n  - fault", "  - wait: 100s\n  - fault"), 11, "the steps wait 110 s"),
     (("- clear", "- clear\n  - remove: payments->broker"), 15, "remove: no earlier step"),
     (("{journey: browse, p99: 250ms}", "{journey: brows, p99: 250ms}"), 17,

@@ -65,6 +65,7 @@ SUMMARY_SCHEMA = record({
     "notes": {"type": "array", "items": {"type": "string"}},
     "knee": {"oneOf": [{"type": "null"},
                        record({"rate": NUMBER_OR_NULL, "reason": {"type": "string"}})]},
+    "tracing": record({"traces_per_s": NUMBER_OR_NULL, "traced": COUNT}),
     "overhead": record({
         "processes": {"type": "integer", "minimum": 1}, "cpu_s": NUMBER,
         "cpu_per_request_us": NUMBER,
