@@ -43,6 +43,7 @@ class ServerSpans:
                                               "url.path": scope["path"]})
         token = context.attach(trace.set_span_in_context(span, parent))
         status = 500  # what an exception that escapes every handler becomes
+        failed = False  # an exception set the span's status (with its name) already
 
         async def send_status(message: dict[str, Any]) -> None:
             nonlocal status
@@ -53,6 +54,7 @@ class ServerSpans:
         try:
             await self.app(scope, receive, send_status)
         except BaseException as exc:
+            failed = True
             span.record_exception(exc)
             span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
             raise
@@ -62,7 +64,9 @@ class ServerSpans:
                 span.update_name(f"{method} {route}")
                 span.set_attribute("http.route", route)
             span.set_attribute("http.response.status_code", status)
-            if status >= 500 and span.status.status_code is StatusCode.UNSET:
+            # never read the span back: a request its caller did not sample has a
+            # NonRecordingSpan, which has no status (that read turned 503s into 500s)
+            if status >= 500 and not failed:
                 span.set_status(Status(StatusCode.ERROR))
             span.end()
             context.detach(token)

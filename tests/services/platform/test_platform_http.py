@@ -209,3 +209,14 @@ def test_a_failed_request_is_an_error_span(spans):
     assert server.attributes["http.response.status_code"] == 500
     assert client.get("/down").status_code == 503
     assert [s.status.status_code.name for s in spans.all() if s.name == "GET /down"] == ["ERROR"]
+
+
+def test_a_request_its_caller_did_not_sample_records_nothing_and_keeps_its_status(spans):
+    """flags 00 (the load generator's unsampled arrivals): no span, and a 503 stays a 503
+    (reading the status of the NonRecordingSpan once turned every 5xx into a 500)."""
+    client = TestClient(fastapi_app(), raise_server_exceptions=False)
+    unsampled = {"traceparent": "00-" + "a" * 32 + "-" + "b" * 16 + "-00"}
+    assert client.get("/down", headers=unsampled).status_code == 503
+    assert client.get("/boom", headers=unsampled).status_code == 500
+    assert client.get("/me", headers={**unsampled, "X-User-Id": "u1"}).status_code == 200
+    assert [s for s in spans.all() if s.kind.name == "SERVER"] == []
