@@ -257,7 +257,9 @@ def test_a_silent_tunnel_is_closed_after_the_idle_timeout_and_a_busy_one_is_not(
             return silent_lasted
 
     silent_lasted = run(go())
-    assert 0.3 <= silent_lasted < 3
+    # the proxy's idle clock starts when it answers the CONNECT, a moment before this
+    # client has read that answer (seen: 0.298 s): a little under 0.3 s is on time
+    assert 0.25 <= silent_lasted < 3
 
 
 def test_clients_beyond_the_limit_are_answered_503_until_one_leaves():
