@@ -296,17 +296,23 @@ def test_traceparent_sets_the_trace_id(gateway: Gateway) -> None:
     assert resp.json()["headers"]["x-trace-id"] == trace
 
 
-def _span_line(gateway: Gateway, request_id: str) -> dict[str, str]:
-    """The gateway's span line of one request, as the trace store receives it."""
+def _span_lines_until(gateway: Gateway, request_id: str) -> list[dict[str, str]]:
+    """The span lines that reach the trace store's port, up to ``request_id``'s own (the
+    last): lines of earlier requests come first; each test's request id is its own."""
     assert gateway.syslog is not None
     gateway.syslog.settimeout(5)
-    while True:  # lines of earlier requests come first; each test's request id is its own
+    lines: list[dict[str, str]] = []
+    while not lines or lines[-1]["request_id"] != request_id:
         frame = gateway.syslog.recv(65536).decode()
         match = re.fullmatch(r"<\d+>\w{3} [ \d]\d \d\d:\d\d:\d\d gateway: (\{.*\})", frame)
         assert match, f"not an RFC 3164 frame: {frame!r}"
-        line = json.loads(match.group(1))
-        if line["request_id"] == request_id:
-            return line
+        lines.append(json.loads(match.group(1)))
+    return lines
+
+
+def _span_line(gateway: Gateway, request_id: str) -> dict[str, str]:
+    """The gateway's span line of one request, as the trace store receives it."""
+    return _span_lines_until(gateway, request_id)[-1]
 
 
 def test_the_gateway_is_a_span_parent_of_the_upstream_and_of_verify(gateway: Gateway) -> None:
@@ -339,31 +345,16 @@ def test_without_a_traceparent_the_gateway_starts_the_trace(gateway: Gateway) ->
     assert (line["trace_id"], line["span_id"], line["parent_span_id"]) == (trace_id, gw_span, "")
 
 
-def _logged_ids(path: Path, until: str) -> set[str]:
-    """The request ids of the access log's lines, once the line of request ``until`` is in."""
+def _access_lines_until(path: Path, request_id: str) -> list[dict]:
+    """The access log's JSON lines, once the line of ``request_id`` is in (5 s at most)."""
     deadline = time.monotonic() + 5
     while True:
-        ids = {json.loads(line)["request_id"] for line in path.read_text().splitlines()
-               if line.startswith("{")}
-        if until in ids:
-            return ids
-        assert time.monotonic() < deadline, f"no access log line for {until}"
+        lines = [json.loads(line) for line in path.read_text().splitlines()
+                 if line.startswith("{")]
+        if any(doc["request_id"] == request_id for doc in lines):
+            return lines
+        assert time.monotonic() < deadline, f"no access log line for {request_id}"
         time.sleep(0.02)
-
-
-def _span_ids_until(gateway: Gateway, request_id: str) -> set[str]:
-    """The request ids of the span lines that arrive up to ``request_id``'s own."""
-    seen: set[str] = set()
-    while request_id not in seen:
-        seen.add(_span_line_any(gateway)["request_id"])
-    return seen
-
-
-def _span_line_any(gateway: Gateway) -> dict[str, str]:
-    assert gateway.syslog is not None
-    gateway.syslog.settimeout(5)
-    frame = gateway.syslog.recv(65536).decode()
-    return json.loads(frame.split(" gateway: ", 1)[1])
 
 
 def test_a_caller_that_does_not_sample_gets_no_span_and_no_log_line_unless_it_failed(
@@ -386,9 +377,9 @@ def test_a_caller_that_does_not_sample_gets_no_span_and_no_log_line_unless_it_fa
     assert refused.status_code == 401
     httpx.get(f"{gateway.url}/v1/orders/7", headers={
         **_auth(), "X-Request-Id": loud, "traceparent": f"00-{trace}-{parent}-01"})
-    logged = _logged_ids(gateway.access_log, until=loud)
+    logged = {doc["request_id"] for doc in _access_lines_until(gateway.access_log, loud)}
     assert failed in logged and quiet not in logged
-    spans = _span_ids_until(gateway, loud)
+    spans = {line["request_id"] for line in _span_lines_until(gateway, loud)}
     assert quiet not in spans and failed not in spans
 
 
@@ -442,14 +433,8 @@ def test_unknown_route_and_large_body_are_problems(gateway: Gateway) -> None:
 
 def test_access_log_is_json_lines(gateway: Gateway) -> None:
     httpx.get(f"{gateway.url}/v1/orders/42", headers={**_auth(), "X-Request-Id": "log-check"})
-    deadline = time.monotonic() + 5
-    while True:
-        lines = [json.loads(line) for line in gateway.access_log.read_text().splitlines()
-                 if line.startswith("{")]
-        match = [doc for doc in lines if doc["request_id"] == "log-check"]
-        if match or time.monotonic() > deadline:
-            break
-        time.sleep(0.02)
+    match = [doc for doc in _access_lines_until(gateway.access_log, "log-check")
+             if doc["request_id"] == "log-check"]
     assert match, "no access log line for the request"
     assert match[0]["status"] == 200 and match[0]["user_id"] == "user-1"
     assert match[0]["service"] == "gateway" and match[0]["uri"] == "/v1/orders/42"

@@ -25,6 +25,7 @@ from sandbox.errors import ImageBuildFailed, SandboxError
 from sandbox.images.apt import AptDownloader
 from sandbox.images.aptsources import host_sources, sources_for
 from sandbox.images.base import status_file
+from sandbox.images.packages import deb_folder
 from sandbox.images.paths import cache_dir, project_root
 from sandbox.images.recipes import SUITE, Recipe, packages_hash
 
@@ -37,7 +38,7 @@ MODULES = Path("usr/lib/nginx/modules")
 
 def recipe_debs(recipe: Recipe, cache: Path) -> list[Path]:
     """The recipe's nginx debs in the cache, downloaded first when they are not there."""
-    folder = cache / "debs" / packages_hash(recipe)[:12]
+    folder = deb_folder(recipe, cache)
     if not folder.is_dir():
         if not status_file(cache).is_file():
             raise ImageBuildFailed(

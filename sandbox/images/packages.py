@@ -43,6 +43,11 @@ rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt/* /var/log/*.log /
 BLANK_OWNER = 'LABEL sandbox.role="" sandbox.owner-pid="" sandbox.owner-host=""'
 
 
+def deb_folder(recipe: Recipe, cache: Path) -> Path:
+    """Where the debs of ``recipe``'s package set are kept (hard links into apt's cache)."""
+    return cache / "debs" / packages_hash(recipe)[:12]
+
+
 def ensure_packages_image(
     recipe: Recipe, base: str, cache: Path, apt: AptDownloader, progress: Progress, force: bool
 ) -> str:
@@ -56,7 +61,7 @@ def ensure_packages_image(
     log.write_text("")
     digest = packages_hash(recipe)
     progress.step(recipe.name, f"apt download of {len(recipe.packages)} packages + deps")
-    debdir = cache / "debs" / digest[:12]
+    debdir = deb_folder(recipe, cache)
     debs = apt.download(list(recipe.packages), status_file(cache), debdir, log)
     mounts: dict[Path, str] = {debdir: "/sandbox/debs"}
     if recipe.post_install:

@@ -51,14 +51,15 @@ class LoadEngineFailed(SandboxError):
 # ---- one process ----------------------------------------------------------------------
 
 def _run_here(settings: Settings, progress: Callable[[LoadProgress], None] | None
-              ) -> tuple[Recorder, float, float, int]:
+              ) -> tuple[Recorder, float, float, int, int]:
     def on_tally(scheduler: Scheduler, second: int | None) -> None:
         if progress is not None:
             progress(progress_of([tally(scheduler, second)]))
 
     scheduler = Scheduler(settings, on_tally)
     run_async(scheduler.run(lambda: time.monotonic() + START_LEAD_S))
-    return scheduler.recorder, scheduler.started_at, scheduler.cpu_s, scheduler.requests
+    return (scheduler.recorder, scheduler.started_at, scheduler.cpu_s, scheduler.requests,
+            scheduler.traced)
 
 
 # ---- worker processes -------------------------------------------------------------------
@@ -80,7 +81,8 @@ def _work(settings: Settings, results: Any, go: Any, start: Any) -> None:
         run_async(scheduler.run(begin))
         results.put(("done", shard, {"recorder": scheduler.recorder.encode(),
                                      "cpu_s": scheduler.cpu_s,
-                                     "requests": scheduler.requests}))
+                                     "requests": scheduler.requests,
+                                     "traced": scheduler.traced}))
     except Exception:  # noqa: BLE001 - any failure goes back to the parent
         results.put(("failed", shard, traceback.format_exc()))
 
@@ -99,7 +101,7 @@ def _next(results: Any, workers: list[Any], deadline: float) -> tuple[str, int, 
 
 def _run_workers(settings: Settings, processes: int,
                  progress: Callable[[LoadProgress], None] | None
-                 ) -> tuple[Recorder, float, float, int]:
+                 ) -> tuple[Recorder, float, float, int, int]:
     context = multiprocessing.get_context("spawn")
     results, go, start = context.Queue(), context.Event(), context.Value("d", 0.0)
     workers = [context.Process(target=_work, daemon=True, name=f"load-worker-{shard}",
@@ -122,7 +124,7 @@ def _run_workers(settings: Settings, processes: int,
         go.set()
         cpu = time.thread_time()  # the parent's share: progress, decoding, merging
         deadline = start.value + settings.plan.duration_s + settings.timeout_s + WORKER_START_S
-        recorder, cpu_s, requests = Recorder(settings.window_s), 0.0, 0
+        recorder, cpu_s, requests, traced = Recorder(settings.window_s), 0.0, 0, 0
         rounds: dict[int | None, list[dict[str, Any]]] = {}
         done = 0
         while done < processes:
@@ -138,6 +140,7 @@ def _run_workers(settings: Settings, processes: int,
                 recorder.merge(Recorder.decode(payload["recorder"]))
                 cpu_s += payload["cpu_s"]
                 requests += payload["requests"]
+                traced += payload["traced"]
                 done += 1
         finished = True
     finally:
@@ -145,7 +148,7 @@ def _run_workers(settings: Settings, processes: int,
             if not finished:
                 worker.kill()
             worker.join(timeout=5)
-    return recorder, started_at, cpu_s + time.thread_time() - cpu, requests
+    return recorder, started_at, cpu_s + time.thread_time() - cpu, requests, traced
 
 
 # ---- the entry point ----------------------------------------------------------------------
@@ -185,11 +188,12 @@ def run_load(plan: Plan, journeys: Sequence[Journey | str] | Mapping[str, float]
                          traces_per_s=traces_per_s)
     wall = time.monotonic()
     if processes == 1:
-        recorder, started_at, cpu_s, requests = _run_here(settings, progress)
+        recorder, started_at, cpu_s, requests, traced = _run_here(settings, progress)
     else:
-        recorder, started_at, cpu_s, requests = _run_workers(settings, processes, progress)
+        recorder, started_at, cpu_s, requests, traced = _run_workers(settings, processes,
+                                                                     progress)
     return LoadResult(plan, recorder, tuple(j.name for j in mix),
                       started_at=datetime.fromtimestamp(started_at, UTC),
                       elapsed_s=time.monotonic() - wall, overhead=Overhead(processes, cpu_s,
                                                                             requests),
-                      tracing=Tracing.of(plan, traces_per_s))
+                      tracing=Tracing(traces_per_s, traced))

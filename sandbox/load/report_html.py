@@ -29,6 +29,7 @@ from sandbox.load.summary_table import (
     fmt_ms,
     fmt_value,
     slos,
+    traced_bound,
     verdict,
     window_text,
 )
@@ -295,9 +296,7 @@ def _tracing_facts(summary: Summary) -> list[tuple[str, str]]:
     tracing = summary.get("tracing")
     if not tracing:
         return []
-    bound = tracing.get("traces_per_s")
-    return [("traced arrivals", f"{tracing.get('traced', 0)} "
-             + ("(all)" if bound is None else f"(at most {bound:g}/s)"))]
+    return [("traced arrivals", f"{tracing.get('traced', 0)} ({traced_bound(tracing)})")]
 
 
 def _notes(summary: Summary) -> str:

@@ -67,6 +67,7 @@ class Scheduler:
         self.recorder = Recorder(settings.window_s)
         self.recent = new_histogram()  # journeys finished since the last tally
         self.sent = self.ok = self.errors = self.dropped = self.requests = 0
+        self.traced = 0  # arrivals sent with a sampled traceparent
         self.on_tally = on_tally  # called with each second's number, and None at the end
         self.t0 = 0.0
         self.started_at = 0.0  # wall-clock t0
@@ -112,6 +113,7 @@ class Scheduler:
                 self.recorder.drop(journey.name, at)
                 self.dropped += 1
                 continue
+            self.traced += traced
             traced_client = TracedClient(client, sampler.traceparent(traced))
             task = asyncio.create_task(self._arrive(traced_client, journey, index, at, intended))
             in_flight.add(task)

@@ -155,6 +155,16 @@ def _verdict_cell(summary: Summary, series: Mapping[str, Any]) -> str:
                      f"{_SHORT.get(str(s.get('metric')), s.get('metric'))}" for s in mine)
 
 
+def traced_bound(tracing: Mapping[str, Any]) -> str:
+    """The head sampling's bound in words: "at most 10/s", or "all".
+
+    >>> traced_bound({"traces_per_s": 10.0}), traced_bound({"traces_per_s": None})
+    ('at most 10/s', 'all')
+    """
+    bound = tracing.get("traces_per_s")
+    return "all" if bound is None else f"at most {bound:g}/s"
+
+
 def format_table(summary: Summary, width: int = WIDTH) -> str:
     """The run as a table no wider than ``width``: one row per journey and per step, its
     SLOs' verdicts, then the broken SLOs' messages and the generator's overhead.
@@ -212,9 +222,8 @@ def format_table(summary: Summary, width: int = WIDTH) -> str:
                           width))
     tracing = summary.get("tracing")
     if tracing:
-        bound = tracing.get("traces_per_s")
-        lines.append(clip(f"traced: {tracing.get('traced', 0)} arrivals ("
-                          + ("all" if bound is None else f"at most {bound:g}/s") + ")", width))
+        lines.append(clip(f"traced: {tracing.get('traced', 0)} arrivals "
+                          f"({traced_bound(tracing)})", width))
     return "\n".join(clip(line, width) for line in lines)
 
 

@@ -31,7 +31,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sandbox.load.journeys import HttpClient, Response
-from sandbox.load.schedule import Plan
 
 DEFAULT_TRACES_PER_S = 10.0
 TRACEPARENT = "traceparent"
@@ -68,16 +67,11 @@ class TraceSampler:
 
 @dataclass(frozen=True)
 class Tracing:
-    """A run's head sampling: the bound, and how many of the plan's arrivals it traced."""
+    """A run's head sampling: the bound, and how many arrivals were sent traced (the
+    schedulers' count)."""
 
     per_s: float = DEFAULT_TRACES_PER_S
     traced: int = 0
-
-    @classmethod
-    def of(cls, plan: Plan, per_s: float) -> Tracing:
-        """The arrivals of ``plan`` that ``per_s`` traces (the schedulers' decision)."""
-        sampler = TraceSampler(per_s, seed=0)
-        return cls(per_s, sum(sampler.sampled(at) for at in plan.arrivals()))
 
     def summary(self) -> dict[str, Any]:
         """``{"traces_per_s": bound or None (every arrival), "traced": count}``."""

@@ -184,7 +184,7 @@ class Sandbox:
         except NotRunning:
             return None, ""
         why = difference(sb.state, compose_file(), env, os.environ)
-        if why is not None:  # env: the one asked for, else the run's (unlike_checkout)
+        if why is not None:
             return None, f"the running sandbox (run {sb.run_id}) is not this checkout's: {why}"
         sb.reused = True
         return sb, f"run {sb.run_id} (env {sb.env}) runs this checkout's compose file and images"

@@ -10,8 +10,9 @@ import pytest
 
 from sandbox.errors import SandboxError
 from sandbox.images import host_nginx
+from sandbox.images.packages import deb_folder
 from sandbox.images.paths import project_root
-from sandbox.images.recipes import Recipe, packages_hash
+from sandbox.images.recipes import Recipe
 
 pytestmark = pytest.mark.skipif(shutil.which("dpkg-deb") is None, reason="no dpkg-deb here")
 
@@ -41,7 +42,7 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_the_recipes_nginx_and_modules_are_unpacked_and_nothing_else(cache: Path,
                                                                      tmp_path: Path) -> None:
     recipe = Recipe.load(host_nginx.RECIPE, project_root())
-    debs = cache / "debs" / packages_hash(recipe)[:12]
+    debs = deb_folder(recipe, cache)
     debs.mkdir(parents=True)
     _deb(debs, "nginx_1_amd64", {"usr/sbin/nginx": "#!/bin/sh\n"})
     _deb(debs, "libnginx-mod-http-cache-purge_1_amd64",

@@ -13,6 +13,7 @@ from sandbox.load import Constant, Plan, run_load
 from sandbox.load.journeys import JourneyContext, journey
 from sandbox.load.trace_sampling import TraceSampler, Tracing
 from tests.load import load_journeys  # noqa: F401 - registers t-two-steps
+from tests.load.load_target import LoadTarget
 
 TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-(0[01])")
 
@@ -74,7 +75,15 @@ def test_the_decision_is_the_plans_so_processes_agree() -> None:
     one, other = TraceSampler(25), TraceSampler(25, seed=7)
     first = [one.sampled(at) for at in plan.arrivals()]
     assert first == [other.sampled(at) for at in plan.arrivals()]
-    assert Tracing.of(plan, 25).traced == sum(first) == 75
+    assert sum(first) == 75
+
+
+def test_processes_count_the_arrivals_they_traced() -> None:
+    with LoadTarget() as target:
+        result = run_load(Plan(Constant(rate=100, duration_s=2)), ["t-get"],
+                          base_url=target.url, processes=2, lateness_bound_s=5.0,
+                          traces_per_s=10)
+    assert result.tracing == Tracing(10, 20)
 
 
 def test_a_negative_bound_is_refused() -> None:
