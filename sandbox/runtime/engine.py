@@ -348,8 +348,10 @@ class Sandbox:
         for c in self._project.client.containers.list(all=True, filters=flt):
             service = c.labels.get(L.SERVICE, c.name)
             health = (c.attrs.get("State", {}).get("Health") or {}).get("Status", "-")
-            if health == "starting":  # Docker's first check waits an interval: probe now
-                health = self._probe(service, c)
+            # Docker's first check waits an interval, and a service that came back is
+            # unhealthy until its next one (20 s): probe now
+            if health in ("starting", "unhealthy") and c.status == "running":
+                health = self._probe(service, c, health)
             rows.append(
                 {
                     "service": service,
@@ -361,11 +363,12 @@ class Sandbox:
         return sorted(rows, key=lambda r: r["service"])
 
     @staticmethod
-    def _probe(service: str, container: Any) -> str:
+    def _probe(service: str, container: Any, otherwise: str) -> str:
+        """One try of the container's health check now: "healthy", or ``otherwise``."""
         test = tuple(container.attrs["Config"]["Healthcheck"]["Test"])
         probe = ExecHealthcheckWaitStrategy(service, Healthcheck(test, timeout=3.0))
         try:
-            return "healthy" if probe.check(container) else "starting"
+            return "healthy" if probe.exec_succeeds(container, probe.once) else otherwise
         finally:
             probe.close()
 

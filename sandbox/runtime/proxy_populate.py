@@ -17,17 +17,17 @@ import time
 from typing import Any
 
 from sandbox.errors import SandboxError
-from sandbox.runtime.readiness import ExecHealthcheckWaitStrategy, polling_script
+from sandbox.runtime.readiness import ExecHealthcheckWaitStrategy, polling_script, try_pauses
 from sandbox.topology import Healthcheck
 
 LINKS_VARIABLE = "SANDBOX_LINKS_JSON"
+API_UP_SLICE = 3.0  # seconds of polling GET /version per exec, waited for
 
 
 def api_up_command(api_port: int) -> list[str]:
     """Polls ``GET /version`` inside the container for a few seconds (exit 0 once it answers)."""
     probe = ["curl", "-fsS", "-m", "2", "-o", "/dev/null", f"http://127.0.0.1:{api_port}/version"]
-    return polling_script(probe, ExecHealthcheckWaitStrategy.TRY_INTERVAL,
-                          ExecHealthcheckWaitStrategy.SLICE)
+    return polling_script(probe, try_pauses(API_UP_SLICE))
 
 
 def populate_command(api_port: int) -> list[str]:

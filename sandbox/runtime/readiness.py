@@ -11,6 +11,7 @@ from __future__ import annotations
 import shlex
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import docker
@@ -41,6 +42,7 @@ class ReadinessWaitStrategy(WaitStrategy):
     seconds; raises ``ServiceExited`` at once when the container stops."""
 
     exits_ok = False
+    status_every = 0.0  # seconds between reads of the container's state (0: every poll)
 
     def __init__(
         self,
@@ -64,10 +66,13 @@ class ReadinessWaitStrategy(WaitStrategy):
         """``container``: a testcontainers container or a docker SDK container."""
         target = getattr(container, "get_wrapped_container", lambda: container)()
         deadline = time.monotonic() + self._startup_timeout
+        read_at = -float("inf")
         while True:
             if self._abort.is_set():
                 raise Aborted(self.service)
-            target.reload()
+            if target.status != "running" or time.monotonic() - read_at >= self.status_every:
+                target.reload()
+                read_at = time.monotonic()
             if target.status in ("exited", "dead") and not self.exits_ok:
                 code = target.attrs.get("State", {}).get("ExitCode")
                 raise ServiceExited(
@@ -124,57 +129,113 @@ def healthcheck_command(test: tuple[str, ...]) -> list[str]:
     return list(test[1:])
 
 
-def polling_script(command: list[str], interval: float, seconds: float) -> list[str]:
-    """A shell loop that runs ``command`` every ``interval`` s inside the container until it
-    succeeds (exit 0) or about ``seconds`` pass (exit 1).
+RAMP = (0.25, 0.35, 0.5, 0.7)  # seconds between the first tries of a service's check
+STEADY = 1.0  # seconds between tries after the ramp
 
-    One ``docker exec`` per slice instead of one per try: an exec costs the daemon and
-    runc tens of milliseconds of CPU, which a dozen services polled several times a second
-    would take from the services starting up on a 2-core machine. The loop itself spawns
-    only the check and ``sleep`` (no ``date``, no ``timeout``): every spawn is paid again
-    in every container.
 
-    >>> polling_script(["pg_isready", "-q"], 0.25, 3)[-1]
-    'i=0; while :; do if pg_isready -q >/dev/null 2>&1; then exit 0; fi; i=$((i+1)); [ "$i" -ge 12 ] && exit 1; sleep 0.25; done'
+def try_pauses(seconds: float, ramp: Sequence[float] = RAMP) -> list[float]:
+    """The pauses between tries for about ``seconds`` of polling: ``ramp``, then one try a
+    second. A fast service (a cache, a small server) is seen within a quarter second; a
+    slow one is tried once a second, because every try spawns a process in its container
+    and a few dozen of them a second take the CPU the services need to start on 2 cores
+    (docs/benchmarks.md, "Startup").
+
+    >>> try_pauses(4.8)
+    [0.25, 0.35, 0.5, 0.7, 1.0, 1.0, 1.0]
+    >>> try_pauses(3, ramp=())
+    [1.0, 1.0, 1.0]
+    """
+    pauses = list(ramp)
+    while sum(pauses) < seconds - 1e-9:
+        pauses.append(STEADY)
+    return pauses
+
+
+def polling_script(command: list[str], pauses: Sequence[float]) -> list[str]:
+    """A shell loop that runs ``command`` inside the container until it succeeds (exit 0),
+    pausing ``pauses[i]`` seconds after the i-th failed try; exit 1 after the last try.
+
+    The loop spawns only the check and ``sleep`` (no ``date``, no ``timeout``): every spawn
+    is paid again in every container.
+
+    >>> polling_script(["pg_isready", "-q"], [0.25, 1.0])[-1]
+    'for s in 0.25 1; do if pg_isready -q >/dev/null 2>&1; then exit 0; fi; sleep "$s"; done; pg_isready -q >/dev/null 2>&1'
     """
     quoted = " ".join(shlex.quote(c) for c in command)
-    tries = max(1, round(seconds / interval))
+    listed = " ".join(f"{p:g}" for p in pauses)
     script = (
-        f"i=0; while :; do if {quoted} >/dev/null 2>&1; then exit 0; fi; "
-        f'i=$((i+1)); [ "$i" -ge {tries} ] && exit 1; sleep {interval:g}; done'
+        f"for s in {listed}; do if {quoted} >/dev/null 2>&1; then exit 0; fi; "
+        f'sleep "$s"; done; {quoted} >/dev/null 2>&1'
     )
     return ["/bin/sh", "-c", script]
 
 
 class ExecHealthcheckWaitStrategy(ReadinessWaitStrategy):
-    """The compose healthcheck test, polled inside the container by one ``docker exec``
-    per slice of a few seconds (see ``polling_script``); between slices the shared loop
-    checks that the container still runs, the abort flag and the deadline."""
+    """The compose healthcheck test, polled inside the container (see ``polling_script``)
+    by one detached ``docker exec`` per slice of ``SLICE`` seconds. The shared loop reads
+    the exec's state every ``POLL`` seconds (a cheap inspect, no process spawned) and
+    checks meanwhile that the container still runs, the abort flag and the deadline.
 
-    SLICE = 3.0  # seconds of in-container polling per exec
-    TRY_INTERVAL = 0.25
+    One exec for a slice, not one per try: an exec costs the daemon and runc about 0.1 s
+    of CPU, which a score of services polled several times a second would take from the
+    services starting up on a 2-core machine."""
+
+    SLICE = 30.0  # seconds of in-container polling per exec
+    POLL = 0.2  # seconds between reads of the running exec's state
+    status_every = 1.0  # the exec ends when the container does: its state is read seldom
 
     def __init__(self, service: str, healthcheck: Healthcheck, **kwargs: Any) -> None:
         super().__init__(service, **kwargs)
-        self.with_poll_interval(0)  # the waiting happens inside the container
-        # each try is bounded by the check's own timeout (curl -m, ssh-keyscan -T, ...);
-        # the exec as a whole by the API client's timeout below
-        self.command = polling_script(
-            healthcheck_command(healthcheck.test), self.TRY_INTERVAL, self.SLICE
-        )
-        self._api = docker.from_env(
-            timeout=self.SLICE + healthcheck.timeout + 10, version="1.41"
-        ).api
+        self.with_poll_interval(self.POLL)
+        self.once = healthcheck_command(healthcheck.test)
+        # each try is bounded by the check's own timeout (curl -m, ssh-keyscan -T, ...)
+        self.first_slice = polling_script(self.once, try_pauses(self.SLICE))
+        self.next_slice = polling_script(self.once, try_pauses(self.SLICE, ramp=()))
+        self._exec: Any = None  # the running slice's exec, as exec_create gave it
+        self._slices = 0
+        self._api = docker.from_env(timeout=healthcheck.timeout + 10, version="1.41").api
 
     def describe(self) -> str:
         return "healthy"
 
     def check(self, container: Any) -> bool:
-        return self.exec_succeeds(container, self.command)
+        """True once a slice's loop exited 0; starts the next slice when none runs."""
+        if container.status != "running":
+            if container.status == "created":
+                self._abort.wait(0.1)
+            return False
+        if self._exec is None:
+            command = self.first_slice if self._slices == 0 else self.next_slice
+            self._exec = self._start_detached(container, command)
+            self._slices += 1
+            return False
+        try:
+            info = self._api.exec_inspect(self._exec)
+        except docker.errors.NotFound:  # the container went away with its exec
+            info = {"Running": False, "ExitCode": 1}
+        if info.get("Running") or info.get("ExitCode") is None:
+            return False
+        self._exec = None
+        if info["ExitCode"] == 0:
+            return True
+        container.reload()  # a loop that gave up: is the container itself still there?
+        return False
+
+    def _start_detached(self, container: Any, command: list[str]) -> Any:
+        try:
+            exec_id = self._api.exec_create(container.id, command)
+            self._api.exec_start(exec_id, detach=True)
+            return exec_id
+        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
+            return None
+        except docker.errors.APIError as e:
+            if e.status_code == 409:  # not running any more: the loop reports the exit
+                return None
+            raise
 
     def exec_succeeds(self, container: Any, command: list[str]) -> bool:
         """True when ``command`` exits 0 in the running container (False while it is not
-        running yet, or when the exec times out)."""
+        running yet, or when the exec times out); waits for it to end."""
         if container.status != "running":
             if container.status == "created":
                 self._abort.wait(0.1)

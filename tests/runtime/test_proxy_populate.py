@@ -46,7 +46,7 @@ class FakeExecApi:
         self._pending[kind] = kind
         return kind
 
-    def exec_start(self, exec_id):
+    def exec_start(self, exec_id, detach=False):
         return b'{"error":"listen tcp: bad address","status":400}' if exec_id == "populate" else b""
 
     def exec_inspect(self, exec_id):
@@ -63,7 +63,7 @@ def strategy_with(api: FakeExecApi) -> ProxyPopulateWaitStrategy:
     return strategy
 
 
-RUNNING = SimpleNamespace(id="c1", status="running")
+RUNNING = SimpleNamespace(id="c1", status="running", reload=lambda: None)
 
 
 def test_the_proxy_is_populated_once_its_api_answers_then_judged_by_its_healthcheck():
@@ -71,7 +71,10 @@ def test_the_proxy_is_populated_once_its_api_answers_then_judged_by_its_healthch
     strategy = strategy_with(api)
     assert not strategy.check(RUNNING)          # API not up yet: nothing sent
     assert api.calls == ["api"]
-    assert not strategy.check(RUNNING)          # API up: populated, links not all listed yet
+    assert not strategy.check(RUNNING)          # API up: populated, healthcheck started
+    assert api.calls == ["api", "api", "populate", "health"]
+    assert not strategy.check(RUNNING)          # its loop gave up: links not all listed
+    assert not strategy.check(RUNNING)          # the next slice started
     assert strategy.check(RUNNING)              # healthcheck holds
     assert api.calls == ["api", "api", "populate", "health", "health"]
     assert strategy.populated and strategy.describe() == "healthy"
