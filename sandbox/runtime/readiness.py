@@ -200,13 +200,11 @@ class ExecHealthcheckWaitStrategy(ReadinessWaitStrategy):
 
     def check(self, container: Any) -> bool:
         """True once a slice's loop exited 0; starts the next slice when none runs."""
-        if container.status != "running":
-            if container.status == "created":
-                self._abort.wait(0.1)
+        if not self._running(container):
             return False
         if self._exec is None:
             command = self.first_slice if self._slices == 0 else self.next_slice
-            self._exec = self._start_detached(container, command)
+            self._exec = self._exec_start(container, command, detach=True)
             self._slices += 1
             return False
         try:
@@ -221,34 +219,32 @@ class ExecHealthcheckWaitStrategy(ReadinessWaitStrategy):
         container.reload()  # a loop that gave up: is the container itself still there?
         return False
 
-    def _start_detached(self, container: Any, command: list[str]) -> Any:
+    def exec_succeeds(self, container: Any, command: list[str]) -> bool:
+        """True when ``command`` exits 0 in the running container (False while it is not
+        running yet, or when the exec times out); waits for it to end."""
+        if not self._running(container):
+            return False
+        exec_id = self._exec_start(container, command, detach=False)
+        return exec_id is not None and self._api.exec_inspect(exec_id).get("ExitCode") == 0
+
+    def _running(self, container: Any) -> bool:
+        if container.status == "created":  # starting: look again soon
+            self._abort.wait(0.1)
+        return container.status == "running"
+
+    def _exec_start(self, container: Any, command: list[str], detach: bool) -> Any:
+        """The exec of ``command``, started (and, unless ``detach``, ended); None when the
+        daemon timed out or the container stopped meanwhile."""
         try:
-            exec_id = self._api.exec_create(container.id, command)
-            self._api.exec_start(exec_id, detach=True)
+            exec_id = self._api.exec_create(container.id, command, stdout=not detach,
+                                            stderr=not detach)
+            self._api.exec_start(exec_id, detach=detach)
             return exec_id
         except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
             return None
         except docker.errors.APIError as e:
             if e.status_code == 409:  # not running any more: the loop reports the exit
                 return None
-            raise
-
-    def exec_succeeds(self, container: Any, command: list[str]) -> bool:
-        """True when ``command`` exits 0 in the running container (False while it is not
-        running yet, or when the exec times out); waits for it to end."""
-        if container.status != "running":
-            if container.status == "created":
-                self._abort.wait(0.1)
-            return False
-        try:
-            exec_id = self._api.exec_create(container.id, command, stdout=True, stderr=True)
-            self._api.exec_start(exec_id)
-            return self._api.exec_inspect(exec_id).get("ExitCode") == 0
-        except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError):
-            return False
-        except docker.errors.APIError as e:
-            if e.status_code == 409:  # not running any more: the loop reports the exit
-                return False
             raise
 
     def close(self) -> None:
