@@ -349,7 +349,7 @@ class Sandbox:
             service = c.labels.get(L.SERVICE, c.name)
             health = (c.attrs.get("State", {}).get("Health") or {}).get("Status", "-")
             # Docker's first check waits an interval, and a service that came back is
-            # unhealthy until its next one (20 s): probe now
+            # unhealthy until its next check (x-health-timing): probe now
             if health in ("starting", "unhealthy") and c.status == "running":
                 health = self._probe(service, c, health)
             rows.append(

@@ -192,7 +192,7 @@ class ExecHealthcheckWaitStrategy(ReadinessWaitStrategy):
         self.first_slice = polling_script(self.once, try_pauses(self.SLICE))
         self.next_slice = polling_script(self.once, try_pauses(self.SLICE, ramp=()))
         self._exec: Any = None  # the running slice's exec, as exec_create gave it
-        self._slices = 0
+        self._ramped = False  # the first slice ramps up; later ones try once a second
         self._api = docker.from_env(timeout=healthcheck.timeout + 10, version="1.41").api
 
     def describe(self) -> str:
@@ -203,9 +203,9 @@ class ExecHealthcheckWaitStrategy(ReadinessWaitStrategy):
         if not self._running(container):
             return False
         if self._exec is None:
-            command = self.first_slice if self._slices == 0 else self.next_slice
+            command = self.next_slice if self._ramped else self.first_slice
             self._exec = self._exec_start(container, command, detach=True)
-            self._slices += 1
+            self._ramped = True
             return False
         try:
             info = self._api.exec_inspect(self._exec)
