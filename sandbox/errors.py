@@ -7,6 +7,7 @@
      ├── TopologyError         the compose file is malformed
      ├── AlreadyRunning        `up` while this project's sandbox runs
      ├── NotRunning            a command that needs a running sandbox
+     ├── StuckNetwork          Docker keeps an endpoint of a removed container
      └── ReadinessTimeout      a service never became healthy
           └── ServiceExited    its container stopped while we waited
 """
@@ -56,6 +57,11 @@ class AlreadyRunning(SandboxError):
 
 class NotRunning(SandboxError):
     pass
+
+
+class StuckNetwork(SandboxError):
+    """A run's network still has an endpoint after its containers are gone (a Docker
+    daemon fault: only restarting the daemon frees it)."""
 
 
 class ReadinessTimeout(SandboxError):

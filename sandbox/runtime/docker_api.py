@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import docker
 from docker.errors import APIError, DockerException, NotFound
 
-from sandbox.errors import DockerUnavailable
+from sandbox.errors import DockerUnavailable, StuckNetwork
 from sandbox.runtime import labels as L
 from sandbox.runtime.orphans import RunInfo
 
@@ -68,9 +68,16 @@ def remove_run(client: docker.DockerClient, project: str, run_id: str) -> int:
         try:
             count += _remove_networks_and_volumes(client, flt)
             return count
-        except APIError:
-            if attempt == 2:
-                raise
+        except APIError as exc:
+            if attempt < 2:
+                continue
+            if "active endpoints" in str(exc) and not client.api.containers(all=True, filters=flt):
+                raise StuckNetwork(
+                    f"run {run_id}: Docker keeps a network with an endpoint of a removed "
+                    "container",
+                    "restart the Docker daemon (`sudo systemctl restart docker`), then run "
+                    "`sandbox down --all`") from exc
+            raise
     return count
 
 

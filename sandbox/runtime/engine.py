@@ -21,7 +21,7 @@ import docker
 import requests
 from filelock import FileLock
 
-from sandbox.errors import AlreadyRunning, NotRunning, SandboxError
+from sandbox.errors import AlreadyRunning, NotRunning, SandboxError, StuckNetwork
 from sandbox.progress import Progress, SilentProgress
 from sandbox.runtime import labels as L
 from sandbox.runtime.checkout_match import compose_digest, difference
@@ -60,17 +60,26 @@ def _live_runs(project: Project) -> dict[str, RunInfo]:
     return {r: info for r, info in runs.items() if not is_orphan(info, table, host)}
 
 
-def sweep_orphans(project: Project, progress: Progress) -> list[str]:
-    """Remove every orphan run of the project; returns their ids."""
+def sweep_orphans(project: Project,
+                  progress: Progress) -> tuple[list[str], dict[str, StuckNetwork]]:
+    """Remove every orphan run of the project; returns their ids, and the runs that Docker
+    would not let go (said on `progress`: they take nothing but an address range, so a
+    new run starts beside them)."""
     table, host = ProcfsTable(), L.this_host()
-    removed = []
+    removed: list[str] = []
+    stuck: dict[str, StuckNetwork] = {}
     for run_id, info in list_runs(project.client, project.name).items():
         if is_orphan(info, table, host):
             progress.step("orphans", f"removing run {run_id} (its owner process is gone)")
-            remove_run(project.client, project.name, run_id)
+            try:
+                remove_run(project.client, project.name, run_id)
+            except StuckNetwork as exc:
+                progress.step("orphans", exc.one_line().replace("error: ", "left ", 1))
+                stuck[run_id] = exc
+                continue
             remove_state(project.root, run_id)
             removed.append(run_id)
-    return removed
+    return removed, stuck
 
 
 class Sandbox:
@@ -119,7 +128,7 @@ class Sandbox:
         load_topology(compose_file(), base_vars)  # a malformed file fails before Docker
         project = open_project()
         with FileLock(str(project.lock_path)):
-            sweep_orphans(project, progress)
+            sweep_orphans(project, progress)  # what Docker keeps is said, and left
             live = {
                 r: info
                 for r, info in _live_runs(project).items()
@@ -238,8 +247,10 @@ class Sandbox:
         """
         progress = progress or SilentProgress()
         project = open_project()
-        removed = sweep_orphans(project, progress)
+        removed, stuck = sweep_orphans(project, progress)
         for run_id, info in sorted(list_runs(project.client, project.name).items()):
+            if run_id in stuck:
+                continue
             if not info.completed and not include_sessions:
                 owner = info.labels.get(L.OWNER_PID, "?")
                 progress.step(
@@ -252,6 +263,8 @@ class Sandbox:
                 remove_run(project.client, project.name, run_id)
                 remove_state(project.root, run_id)
             removed.append(run_id)
+        if stuck:
+            raise next(iter(stuck.values()))
         return removed
 
     # --- using a run -------------------------------------------------------------------

@@ -46,6 +46,10 @@ HANDLER_TIMEOUT_S = 30.0
 # outages a consumer sees beyond those a web request reports as 503/504
 OUTAGE_ERRORS = (OSError, aio_pika.exceptions.AMQPError,
                  redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+# Connecting while the broker boots: refused, timed out, or (through the link's proxy,
+# which accepts before the broker listens) closed before the handshake's first frame,
+# which aiormq raises as StopAsyncIteration.
+CONNECT_ERRORS = (TimeoutError, OSError, aio_pika.exceptions.AMQPError, StopAsyncIteration)
 Envelope = dict[str, Any]
 Handler = Callable[[Envelope], Awaitable[None]]
 log = get_logger()
@@ -122,7 +126,7 @@ class Broker:
                     timeout=self._timeout, client_properties={"connection_name": self._settings.service},
                 )
                 break
-            except (TimeoutError, OSError, aio_pika.exceptions.AMQPError) as exc:
+            except CONNECT_ERRORS as exc:
                 if loop.time() + delay > end:
                     raise ConnectionError(f"broker {self._settings.broker_host} unreachable: {exc}") from exc
                 log.warning("broker.connect_retry", error=str(exc))

@@ -6,8 +6,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .aws_json import AwsError, AwsUnreachable, SsmClient
 from .config import Settings
-from .ssm import SsmClient, SsmError, SsmUnreachable
 
 _RETRYABLE_CODES = {"ParameterNotFound", "ThrottlingException", "InternalServerError"}
 
@@ -64,11 +64,11 @@ class SecretsClient:
                 self._cache[name] = value
                 self._read_at[name] = self._clock()
                 return value
-            except SsmError as exc:
+            except AwsError as exc:
                 if exc.code not in _RETRYABLE_CODES:
                     raise SecretsUnavailable(f"secret {full}: {exc}") from exc
                 last: Exception = exc
-            except SsmUnreachable as exc:  # connection refused, timeouts, endpoint down
+            except AwsUnreachable as exc:  # connection refused, timeouts, endpoint down
                 last = exc
             if self._clock() + delay > end:
                 raise SecretsUnavailable(

@@ -1,4 +1,4 @@
-"""`python3 -m services.secrets_emulator`: serve moto on :5000, then seed the run's secrets."""
+"""`python3 -m services.secrets_emulator`: serve on :5000, then seed the run's secrets."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def main() -> int:
     host = os.environ.get("SECRETS_EMULATOR_HOST", "0.0.0.0")
     port = int(os.environ.get("SECRETS_EMULATOR_PORT", "5000"))
     server, ready = make_emulator_server(host, port)
-    thread = threading.Thread(target=server.serve_forever, name="moto", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name="secrets-emulator", daemon=True)
     thread.start()
     log.info("secrets.listening", host=host, port=server.server_address[1],
              seconds=round(time.monotonic() - started, 3))

@@ -1,15 +1,13 @@
-"""Seed secrets into the emulator through boto3, the way services will read them back."""
+"""Seed secrets into the emulator through the AWS APIs, the way services read them back."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
-import boto3
-from botocore.config import Config
+from services.platform.aws_json import AwsError, SecretsManagerClient, SsmClient
 
-REGION = "us-east-1"
+from .wire import REGION
 
 
 def read_seed_dir(directory: str | Path, prefix: str) -> dict[str, str]:
@@ -32,26 +30,16 @@ def read_seed_dir(directory: str | Path, prefix: str) -> dict[str, str]:
     return seed
 
 
-def make_client(service: str, endpoint: str) -> Any:
-    """A boto3 client of `service` ("ssm" or "secretsmanager") with dummy credentials."""
-    return boto3.client(
-        service,  # type: ignore[call-overload]
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id="sandbox",
-        aws_secret_access_key="sandbox",
-        config=Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2}),
-    )
-
-
 def seed_secrets(endpoint: str, seed: Mapping[str, str]) -> int:
     """Write every secret to SSM (SecureString) and Secrets Manager; return how many."""
-    ssm = make_client("ssm", endpoint)
-    sm = make_client("secretsmanager", endpoint)
+    ssm = SsmClient(endpoint, REGION, "sandbox", "sandbox")
+    sm = SecretsManagerClient(endpoint, REGION, "sandbox", "sandbox")
     for name, value in seed.items():
         ssm.put_parameter(Name=name, Value=value, Type="SecureString", Overwrite=True)
         try:
             sm.create_secret(Name=name, SecretString=value)
-        except sm.exceptions.ResourceExistsException:
+        except AwsError as exc:
+            if exc.code != "ResourceExistsException":
+                raise
             sm.put_secret_value(SecretId=name, SecretString=value)
     return len(seed)

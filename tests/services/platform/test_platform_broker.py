@@ -189,3 +189,37 @@ def test_a_retry_keeps_the_publishers_traceparent_and_the_failure_is_an_error(mo
     assert retry.headers["traceparent"] == PARENT
     [span] = spans.all()
     assert span.status.status_code.name == "ERROR" and span.attributes["sandbox.next"] == "retry"
+
+
+@pytest.mark.parametrize("early", [ConnectionRefusedError("refused"), TimeoutError(),
+                                   StopAsyncIteration()])
+def test_connect_retries_while_the_broker_boots(monkeypatch, early):
+    """Refused, timed out, or closed before the handshake's first frame (the link's proxy
+    accepts before the broker listens): retried, and the next attempt connects."""
+    attempts = []
+
+    class Connection:
+        is_closed = False
+
+        async def channel(self, publisher_confirms):
+            class Channel:
+                is_closed = False
+
+                async def get_exchange(self, name, ensure):
+                    return FakeExchange()
+            return Channel()
+
+    async def connect_robust(**kwargs):
+        attempts.append(kwargs["host"])
+        if len(attempts) == 1:
+            raise early
+        return Connection()
+
+    async def no_pause(_):
+        return None
+
+    monkeypatch.setattr(broker_mod.aio_pika, "connect_robust", connect_robust)
+    monkeypatch.setattr(broker_mod.asyncio, "sleep", no_pause)
+    b = Broker(Settings(service="catalog"), "pw")
+    asyncio.run(b.connect(deadline=5.0))
+    assert len(attempts) == 2 and b.is_ready()

@@ -1,8 +1,8 @@
 import pytest
 
+from services.platform.aws_json import AwsError, AwsUnreachable
 from services.platform.config import Settings
 from services.platform.secrets import SecretsClient, SecretsUnavailable
-from services.platform.ssm import SsmError, SsmUnreachable
 
 
 class FakeSSM:
@@ -30,7 +30,7 @@ class Clock:
 
 
 def not_found():
-    return SsmError("ParameterNotFound")
+    return AwsError("ParameterNotFound")
 
 
 def test_secret_is_read_with_decryption_under_the_prefix():
@@ -43,7 +43,7 @@ def test_secret_is_read_with_decryption_under_the_prefix():
 
 def test_retries_until_the_emulator_answers():
     clock = Clock()
-    down = SsmUnreachable("http://secrets:5000: connection refused")
+    down = AwsUnreachable("http://secrets:5000: connection refused")
     ssm = FakeSSM([down, down, not_found(), "pw"])
     client = SecretsClient(Settings(service="x"), ssm=ssm, clock=clock, pause=clock.pause)
     assert client.get("a") == "pw"
@@ -52,7 +52,7 @@ def test_retries_until_the_emulator_answers():
 
 def test_retries_are_bounded_by_the_deadline():
     clock = Clock()
-    down = SsmUnreachable("http://secrets:5000: connection refused")
+    down = AwsUnreachable("http://secrets:5000: connection refused")
     ssm = FakeSSM([down] * 1000)
     client = SecretsClient(Settings(service="x"), ssm=ssm, deadline=30, clock=clock,
                            pause=clock.pause)
@@ -63,7 +63,7 @@ def test_retries_are_bounded_by_the_deadline():
 
 
 def test_access_denied_is_not_retried():
-    ssm = FakeSSM([SsmError("AccessDeniedException")])
+    ssm = FakeSSM([AwsError("AccessDeniedException")])
     with pytest.raises(SecretsUnavailable, match="AccessDenied"):
         SecretsClient(Settings(service="x"), ssm=ssm).get("a")
     assert len(ssm.calls) == 1

@@ -1,12 +1,13 @@
-"""A minimal AWS SSM Parameter Store client: ``GetParameter`` over HTTP, SigV4-signed.
+"""Minimal AWS clients for Parameter Store (SSM) and Secrets Manager, over AWS JSON 1.1.
 
 Services read a handful of secrets once at start. boto3 would cost every one of the
 topology's Python processes about half a second of CPU to import and build a client;
 this speaks the same wire protocol (JSON 1.1, Signature Version 4) with the standard
-library, so it works against the emulator and against the real service alike.
+library, so it works against the emulator and against the real service alike. Calls
+take boto3's keyword names and give back boto3's return shapes.
 
->>> client = SsmClient("http://secrets:5000", "us-east-1", "sandbox", "sandbox")  # doctest: +SKIP
->>> client.get_parameter(Name="/sandbox/dev/cache/password", WithDecryption=True)  # doctest: +SKIP
+>>> ssm = SsmClient("http://secrets:5000", "us-east-1", "sandbox", "sandbox")  # doctest: +SKIP
+>>> ssm.get_parameter(Name="/sandbox/dev/cache/password", WithDecryption=True)  # doctest: +SKIP
 {'Parameter': {'Name': '/sandbox/dev/cache/password', 'Value': '...', ...}}
 """
 
@@ -21,10 +22,10 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-SERVICE = "ssm"
+CONTENT_TYPE = "application/x-amz-json-1.1"
 
 
-class SsmError(Exception):
+class AwsError(Exception):
     """The service answered with an error: ``code`` is AWS's error code."""
 
     def __init__(self, code: str, message: str = "") -> None:
@@ -32,7 +33,7 @@ class SsmError(Exception):
         self.code = code
 
 
-class SsmUnreachable(Exception):
+class AwsUnreachable(Exception):
     """No answer: connection refused, a timeout, or an unreadable response."""
 
 
@@ -46,6 +47,7 @@ def sign(
     url: str,
     headers: dict[str, str],
     body: bytes,
+    service: str,
     region: str,
     access_key: str,
     secret_key: str,
@@ -69,11 +71,12 @@ def sign(
             hashlib.sha256(body).hexdigest(),
         ]
     )
-    scope = f"{day}/{region}/{SERVICE}/aws4_request"
+    scope = f"{day}/{region}/{service}/aws4_request"
     to_sign = "\n".join(
         ["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()]
     )
-    key = _hmac(_hmac(_hmac(_hmac(f"AWS4{secret_key}".encode(), day), region), SERVICE), "aws4_request")
+    key = _hmac(_hmac(_hmac(_hmac(f"AWS4{secret_key}".encode(), day), region), service),
+                "aws4_request")
     signature = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
     out = dict(headers)
     out["X-Amz-Date"] = amz_date
@@ -84,8 +87,11 @@ def sign(
     return out
 
 
-class SsmClient:
-    """``get_parameter`` with boto3's call shape and return shape, and explicit timeouts."""
+class AwsJsonClient:
+    """One AWS JSON 1.1 service: ``call("GetParameter", {...})`` with explicit timeouts."""
+
+    SERVICE = ""  # the signing name: "ssm", "secretsmanager"
+    TARGET = ""  # the X-Amz-Target prefix: "AmazonSSM", "secretsmanager"
 
     def __init__(
         self,
@@ -102,19 +108,15 @@ class SsmClient:
         self._secret_key = secret_key
         self._timeout = timeout
 
-    def get_parameter(self, Name: str, WithDecryption: bool = False) -> dict[str, Any]:
-        return self._call("GetParameter", {"Name": Name, "WithDecryption": WithDecryption})
-
-    def _call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def call(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """POST one action; its JSON answer, or `AwsError` / `AwsUnreachable`."""
         body = json.dumps(payload).encode()
         headers = sign(
             method="POST",
             url=self._endpoint,
-            headers={
-                "Content-Type": "application/x-amz-json-1.1",
-                "X-Amz-Target": f"AmazonSSM.{action}",
-            },
+            headers={"Content-Type": CONTENT_TYPE, "X-Amz-Target": f"{self.TARGET}.{action}"},
             body=body,
+            service=self.SERVICE,
             region=self._region,
             access_key=self._access_key,
             secret_key=self._secret_key,
@@ -127,7 +129,36 @@ class SsmClient:
         except urllib.error.HTTPError as exc:
             raise _error(exc) from None
         except (OSError, ValueError) as exc:  # refused, timeout, reset, bad JSON
-            raise SsmUnreachable(f"{self._endpoint}: {exc}") from exc
+            raise AwsUnreachable(f"{self._endpoint}: {exc}") from exc
+
+
+class SsmClient(AwsJsonClient):
+    """Parameter Store: the calls the sandbox makes (read, and write for seeding)."""
+
+    SERVICE, TARGET = "ssm", "AmazonSSM"
+
+    def get_parameter(self, Name: str, WithDecryption: bool = False) -> dict[str, Any]:
+        return self.call("GetParameter", {"Name": Name, "WithDecryption": WithDecryption})
+
+    def put_parameter(self, Name: str, Value: str, Type: str = "String",
+                      Overwrite: bool = False) -> dict[str, Any]:
+        return self.call("PutParameter",
+                         {"Name": Name, "Value": Value, "Type": Type, "Overwrite": Overwrite})
+
+
+class SecretsManagerClient(AwsJsonClient):
+    """Secrets Manager: create, write a new version, read."""
+
+    SERVICE, TARGET = "secretsmanager", "secretsmanager"
+
+    def create_secret(self, Name: str, SecretString: str) -> dict[str, Any]:
+        return self.call("CreateSecret", {"Name": Name, "SecretString": SecretString})
+
+    def put_secret_value(self, SecretId: str, SecretString: str) -> dict[str, Any]:
+        return self.call("PutSecretValue", {"SecretId": SecretId, "SecretString": SecretString})
+
+    def get_secret_value(self, SecretId: str) -> dict[str, Any]:
+        return self.call("GetSecretValue", {"SecretId": SecretId})
 
 
 def _error(exc: urllib.error.HTTPError) -> Exception:
@@ -137,5 +168,5 @@ def _error(exc: urllib.error.HTTPError) -> Exception:
         data = {}
     code = str(data.get("__type") or data.get("code") or "").rsplit("#", 1)[-1]
     if not code:
-        return SsmUnreachable(f"HTTP {exc.code} without an AWS error body")
-    return SsmError(code, str(data.get("message") or data.get("Message") or ""))
+        return AwsUnreachable(f"HTTP {exc.code} without an AWS error body")
+    return AwsError(code, str(data.get("message") or data.get("Message") or ""))
