@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .wire import ACCOUNT, REGION, Action, AwsFault, count, flag, invalid, text
+from .wire import ACCOUNT, REGION, Action, AwsFault, count, flag, invalid, optional_text, text
 
 TYPES = ("String", "StringList", "SecureString")
 MAX_VALUE = 8192  # the advanced tier's bound; the standard tier's is 4096
@@ -56,7 +56,7 @@ class ParameterStore:
     def put(self, payload: dict[str, Any]) -> dict[str, Any]:
         name = _name(payload)
         value = text(payload, "Value", max_len=MAX_VALUE)
-        kind = text(payload, "Type", required=False)
+        kind = optional_text(payload, "Type")
         if kind is not None and kind not in TYPES:
             raise invalid(f"Type must be one of {', '.join(TYPES)}")
         overwrite = flag(payload, "Overwrite")
@@ -68,9 +68,9 @@ class ParameterStore:
                                "the overwrite option in the request to true.")
             if not versions and kind is None:
                 raise invalid("A parameter type is required when you create a parameter.")
-            latest = versions[-1] if versions else None
-            entry = Version(name, kind or latest.type, value,  # type: ignore[union-attr]
-                            (latest.version if latest else 0) + 1, self._clock())
+            last = versions[-1] if versions else None  # without one, `kind` is set (above)
+            entry = Version(name, kind or (last.type if last else ""), value,
+                            last.version + 1 if last else 1, self._clock())
             self._history[name] = ((versions or []) + [entry])[-HISTORY:]
         return {"Version": entry.version, "Tier": "Standard"}
 
@@ -94,9 +94,9 @@ class ParameterStore:
 
     def get_by_path(self, payload: dict[str, Any]) -> dict[str, Any]:
         path = text(payload, "Path")
-        if not path.startswith("/"):  # type: ignore[union-attr]
+        if not path.startswith("/"):
             raise invalid("Path must start with /")
-        prefix = path.rstrip("/") + "/"  # type: ignore[union-attr]
+        prefix = path.rstrip("/") + "/"
         recursive = flag(payload, "Recursive")
         decrypt = flag(payload, "WithDecryption")
         page = count(payload, "MaxResults", low=1, high=10, default=10)
@@ -150,7 +150,6 @@ class ParameterStore:
 def _name(payload: dict[str, Any], *, selector: bool = False) -> str:
     """The `Name` field: a parameter name (with `selector`, an optional `:version`)."""
     name = text(payload, "Name")
-    assert name is not None
     base = name.partition(":")[0] if selector else name
     if not base or ("/" in base and not base.startswith("/")) or "//" in base:
         raise invalid(f"Parameter name {name!r}: a hierarchical name must start with / "

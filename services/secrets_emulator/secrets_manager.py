@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .wire import ACCOUNT, REGION, Action, AwsFault, text
+from .wire import ACCOUNT, REGION, Action, AwsFault, optional_text, text
 
 MAX_SECRET = 65536  # AWS's bound on a secret value, in bytes
 CURRENT, PREVIOUS = "AWSCURRENT", "AWSPREVIOUS"
@@ -70,8 +70,8 @@ class SecretsManager:
             suffix = secrets.token_hex(3)
             secret = Secret(name, f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}-{suffix}",
                             self._clock())
-            self._secrets[name] = secret  # type: ignore[index]
-            self._add(secret, token, value)  # type: ignore[arg-type]
+            self._secrets[name] = secret
+            self._add(secret, token, value)
         return {"ARN": secret.arn, "Name": secret.name, "VersionId": token}
 
     def put(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -84,13 +84,13 @@ class SecretsManager:
                     raise AwsFault("ResourceExistsException",
                                    f"Version {token} already exists with another value.")
             else:
-                self._add(secret, token, value)  # type: ignore[arg-type]
+                self._add(secret, token, value)
             return {"ARN": secret.arn, "Name": secret.name, "VersionId": token,
                     "VersionStages": secret.stages_of(token)}
 
     def get(self, payload: dict[str, Any]) -> dict[str, Any]:
-        version = text(payload, "VersionId", required=False, max_len=64, fault=bad)
-        stage = text(payload, "VersionStage", required=False, max_len=256, fault=bad)
+        version = optional_text(payload, "VersionId", max_len=64, fault=bad)
+        stage = optional_text(payload, "VersionStage", max_len=256, fault=bad)
         with self._lock:
             secret = self._find(payload)
             if version is None:
@@ -110,7 +110,7 @@ class SecretsManager:
 
     def _find(self, payload: dict[str, Any]) -> Secret:
         ident = text(payload, "SecretId", max_len=2048, fault=bad)
-        secret = self._secrets.get(ident)  # type: ignore[arg-type]
+        secret = self._secrets.get(ident)
         if secret is None:
             secret = next((s for s in self._secrets.values() if s.arn == ident), None)
         if secret is None:

@@ -43,26 +43,37 @@ def invalid(message: str) -> AwsFault:
     return AwsFault("ValidationException", message)
 
 
-def text(payload: dict[str, Any], name: str, *, required: bool = True, max_len: int = 2048,
-         fault: Callable[[str], AwsFault] = invalid) -> str | None:
-    """Field `name` as a non-empty string of at most `max_len` characters, or None if absent.
+def optional_text(payload: dict[str, Any], name: str, *, max_len: int = 2048,
+                  fault: Callable[[str], AwsFault] = invalid) -> str | None:
+    """Field `name` as a non-empty string of at most `max_len` characters; None if absent.
 
-    >>> text({"Name": "/a"}, "Name")
-    '/a'
-    >>> text({"Name": 3}, "Name")
+    >>> optional_text({}, "Type") is None
+    True
+    >>> optional_text({"Name": 3}, "Name")
     Traceback (most recent call last):
     ...
     services.secrets_emulator.wire.AwsFault: ValidationException: Name must be a string
     """
     value = payload.get(name)
     if value is None:
-        if required:
-            raise fault(f"{name} is required")
         return None
     if not isinstance(value, str):
         raise fault(f"{name} must be a string")
     if not value or len(value) > max_len:
         raise fault(f"{name} must be 1 to {max_len} characters long")
+    return value
+
+
+def text(payload: dict[str, Any], name: str, *, max_len: int = 2048,
+         fault: Callable[[str], AwsFault] = invalid) -> str:
+    """Field `name`, required: as `optional_text`, and absent is refused.
+
+    >>> text({"Name": "/a"}, "Name")
+    '/a'
+    """
+    value = optional_text(payload, name, max_len=max_len, fault=fault)
+    if value is None:
+        raise fault(f"{name} is required")
     return value
 
 
